@@ -1,0 +1,164 @@
+/**
+ * The disassembler, derived from the instruction table. Its output follows
+ * llvm-objdump's: ABI register names, decimal immediates, pseudo-instruction
+ * aliases, compressed instructions shown through their expansion (or as
+ * `c.*` mnemonics with `aliases: false`, like `-M no-aliases`), and
+ * pc-relative targets as absolute addresses.
+ */
+import { csrName } from "./csr.js";
+import { decode, expandCompressed, ILLEGAL, instructionLength } from "./decoder.js";
+import { type Field, getField } from "./fields.js";
+import { FREG_NAMES, ROUNDING_MODES, XREG_NAMES } from "./registers.js";
+import { ALIAS_TABLE, type Alias, INSTRUCTIONS, type Instruction, type SyntaxToken } from "./table/index.js";
+
+/** Options for {@link disassemble}. */
+export interface DisasmOptions {
+  /** Print pseudo-instructions and expanded compressed forms (default true), like llvm-objdump without `-M no-aliases`. */
+  aliases?: boolean;
+  /** Names an address for `0x1234 <sym+0x10>` style targets; return undefined for none. */
+  symbolize?: (address: bigint) => string | undefined;
+}
+
+/** One disassembled instruction. */
+export interface Disassembled {
+  /** Instruction id in the table, or -1 for an unknown encoding. */
+  readonly id: number;
+  /** Encoding length in bytes. */
+  readonly length: 2 | 4;
+  /** The raw instruction bits (16 or 32 of them). */
+  readonly bits: number;
+  /** Printed mnemonic (an alias when one applies), or `<unknown>`. */
+  readonly mnemonic: string;
+  /** Printed operands, comma-and-space separated. */
+  readonly operands: string;
+  /** Branch or jump target, when the instruction has a pc-relative one. */
+  readonly target?: bigint;
+}
+
+const MASK64 = (1n << 64n) - 1n;
+
+const aliasesByBase = new Map<number, Alias[]>();
+for (const a of ALIAS_TABLE) {
+  if (!a.print) continue;
+  const l = aliasesByBase.get(a.of.id) ?? [];
+  l.push(a);
+  aliasesByBase.set(a.of.id, l);
+}
+
+function fenceSet(v: number): string {
+  const s = `${v & 8 ? "i" : ""}${v & 4 ? "o" : ""}${v & 2 ? "r" : ""}${v & 1 ? "w" : ""}`;
+  return s === "" ? "0" : s;
+}
+
+interface PrintState {
+  pc: bigint;
+  target?: bigint;
+  symbolize: DisasmOptions["symbolize"];
+}
+
+function formatValue(f: Field, v: number, st: PrintState): string {
+  switch (f.kind) {
+    case "xreg":
+      return XREG_NAMES[v]!;
+    case "freg":
+      return FREG_NAMES[v]!;
+    case "imm":
+      return String(v);
+    case "uimm20":
+      return String(v & 0xfffff);
+    case "csr":
+      return csrName(v) ?? String(v);
+    case "rm":
+      return ROUNDING_MODES[v] || String(v);
+    case "fence":
+      return fenceSet(v);
+    case "target": {
+      const t = (st.pc + BigInt(v)) & MASK64;
+      st.target = t;
+      const sym = st.symbolize?.(t);
+      return `0x${t.toString(16)}${sym ? ` <${sym}>` : ""}`;
+    }
+  }
+}
+
+function printOperands(
+  tokens: readonly SyntaxToken[],
+  value: (f: Field) => number,
+  st: PrintState,
+  omitDynamicRm: boolean,
+): string {
+  let out = "";
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if ("text" in t) {
+      const next = tokens[i + 1];
+      // A trailing ",rm" is dropped when the rounding mode is dynamic (LLVM's alias).
+      if (omitDynamicRm && t.text === "," && next && "field" in next && next.field.kind === "rm") {
+        if (value(next.field) === 7) {
+          i++;
+          continue;
+        }
+      }
+      out += t.text === "," ? ", " : t.text;
+    } else {
+      out += formatValue(t.field, value(t.field), st);
+    }
+  }
+  return out;
+}
+
+function aqrlSuffix(insn: Instruction, w: number): string {
+  if (!insn.aqrl) return "";
+  const aq = (w >>> 26) & 1;
+  const rl = (w >>> 25) & 1;
+  return aq && rl ? ".aqrl" : aq ? ".aq" : rl ? ".rl" : "";
+}
+
+function aliasMatches(a: Alias, w: number, compressed: boolean): boolean {
+  if (a.compressedOnly && !compressed) return false;
+  for (const [f, v] of a.constants) if (getField(f, w) !== v) return false;
+  for (const [f, g] of a.equal) if (getField(f, w) !== getField(g, w)) return false;
+  return true;
+}
+
+/**
+ * Disassemble the instruction whose first bits are `bits` (a compressed
+ * instruction uses only the low 16) located at address `pc`.
+ */
+export function disassemble(bits: number, pc = 0n, options: DisasmOptions = {}): Disassembled {
+  const aliases = options.aliases ?? true;
+  const length = instructionLength(bits & 0xffff);
+  const raw = length === 2 ? bits & 0xffff : bits >>> 0;
+  const id = decode(raw);
+  if (id === ILLEGAL) return { id, length, bits: raw, mnemonic: "<unknown>", operands: "" };
+  const st: PrintState = { pc, symbolize: options.symbolize };
+  let insn = INSTRUCTIONS[id]!;
+  let word = raw;
+  const compressed = length === 2;
+  if (compressed && aliases) {
+    word = expandCompressed(raw) >>> 0;
+    insn = insn.expand!.target;
+  }
+  let mnemonic = insn.name;
+  let syntax = insn.syntax;
+  if (aliases) {
+    for (const a of aliasesByBase.get(insn.id) ?? []) {
+      if (aliasMatches(a, word, compressed)) {
+        mnemonic = a.name;
+        syntax = a.syntax;
+        break;
+      }
+    }
+  }
+  mnemonic += aqrlSuffix(insn, word);
+  const operands = printOperands(syntax, (f) => getField(f, word), st, aliases);
+  return st.target === undefined
+    ? { id, length, bits: raw, mnemonic, operands }
+    : { id, length, bits: raw, mnemonic, operands, target: st.target };
+}
+
+/** Disassemble to one line of text: mnemonic, a tab, operands (llvm-objdump's layout). */
+export function disassembleText(bits: number, pc = 0n, options: DisasmOptions = {}): string {
+  const d = disassemble(bits, pc, options);
+  return d.operands ? `${d.mnemonic}\t${d.operands}` : d.mnemonic;
+}
