@@ -1,0 +1,9 @@
+/** Runs every microbenchmark suite in sequence: `pnpm bench:micro`. */
+import { decodeSuite } from "./decode.bench.js";
+
+const suites: [string, () => Promise<unknown>][] = [["decode", decodeSuite]];
+const only = process.argv[2];
+for (const [name, run] of suites) {
+  if (only && only !== name) continue;
+  await run();
+}
