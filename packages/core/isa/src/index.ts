@@ -7,6 +7,7 @@
 export * from "./csr.js";
 export * from "./decoder.js";
 export * from "./disasm.js";
+export * from "./elf.js";
 export * from "./encoder.js";
 export * from "./errors.js";
 export * from "./fields.js";
