@@ -31,11 +31,23 @@ export interface Disassembled {
   readonly mnemonic: string;
   /** Printed operands, comma-and-space separated. */
   readonly operands: string;
+  /**
+   * Whether the printed form is a pseudo-instruction. llvm-objdump prints a
+   * real instruction as mnemonic, tab, operands even when there are no
+   * operands (`ecall<tab>`), an alias without the tab (`ret`).
+   */
+  readonly alias: boolean;
   /** Branch or jump target, when the instruction has a pc-relative one. */
   readonly target?: bigint;
 }
 
 const MASK64 = (1n << 64n) - 1n;
+
+/**
+ * Aliases LLVM defines as instructions of their own, which it therefore
+ * prints like real instructions (with the tab after the mnemonic).
+ */
+const LLVM_REAL = new Set(["unimp"]);
 
 const aliasesByBase = new Map<number, Alias[]>();
 for (const a of ALIAS_TABLE) {
@@ -130,7 +142,14 @@ export function disassemble(bits: number, pc = 0n, options: DisasmOptions = {}):
   const length = instructionLength(bits & 0xffff);
   const raw = length === 2 ? bits & 0xffff : bits >>> 0;
   const id = decode(raw);
-  if (id === ILLEGAL) return { id, length, bits: raw, mnemonic: "<unknown>", operands: "" };
+  if (id === ILLEGAL) {
+    // The all-zero halfword is illegal by definition (unprivileged spec,
+    // "C" chapter); assemblers and llvm-objdump spell it unimp / c.unimp.
+    if (raw === 0 && length === 2) {
+      return { id, length, bits: raw, mnemonic: aliases ? "unimp" : "c.unimp", operands: "", alias: false };
+    }
+    return { id, length, bits: raw, mnemonic: "<unknown>", operands: "", alias: true };
+  }
   const st: PrintState = { pc, symbolize: options.symbolize };
   let insn = INSTRUCTIONS[id]!;
   let word = raw;
@@ -141,11 +160,13 @@ export function disassemble(bits: number, pc = 0n, options: DisasmOptions = {}):
   }
   let mnemonic = insn.name;
   let syntax = insn.syntax;
+  let alias = false;
   if (aliases) {
     for (const a of aliasesByBase.get(insn.id) ?? []) {
       if (aliasMatches(a, word, compressed)) {
         mnemonic = a.name;
         syntax = a.syntax;
+        alias = !LLVM_REAL.has(a.name);
         break;
       }
     }
@@ -153,12 +174,16 @@ export function disassemble(bits: number, pc = 0n, options: DisasmOptions = {}):
   mnemonic += aqrlSuffix(insn, word);
   const operands = printOperands(syntax, (f) => getField(f, word), st, aliases);
   return st.target === undefined
-    ? { id, length, bits: raw, mnemonic, operands }
-    : { id, length, bits: raw, mnemonic, operands, target: st.target };
+    ? { id, length, bits: raw, mnemonic, operands, alias }
+    : { id, length, bits: raw, mnemonic, operands, alias, target: st.target };
 }
 
-/** Disassemble to one line of text: mnemonic, a tab, operands (llvm-objdump's layout). */
+/**
+ * Disassemble to one line of text in llvm-objdump's layout: mnemonic, a tab,
+ * operands — the tab is there for a real instruction even without operands
+ * (`ecall\t`) and absent for an operand-less alias (`ret`) or `<unknown>`.
+ */
 export function disassembleText(bits: number, pc = 0n, options: DisasmOptions = {}): string {
   const d = disassemble(bits, pc, options);
-  return d.operands ? `${d.mnemonic}\t${d.operands}` : d.mnemonic;
+  return d.operands || !d.alias ? `${d.mnemonic}\t${d.operands}` : d.mnemonic;
 }

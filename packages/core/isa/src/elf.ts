@@ -52,12 +52,18 @@ export const STT_FUNC = 2;
 export const STT_SECTION = 3;
 /** Symbol type: source file. */
 export const STT_FILE = 4;
+/** Symbol type: uninitialised common block. */
+export const STT_COMMON = 5;
 /** Symbol binding: local. */
 export const STB_LOCAL = 0;
 /** Symbol binding: global. */
 export const STB_GLOBAL = 1;
 /** Symbol binding: weak. */
 export const STB_WEAK = 2;
+/** Section index of undefined symbols. */
+export const SHN_UNDEF = 0;
+/** First reserved section index; st_shndx values from here on are not sections. */
+export const SHN_LORESERVE = 0xff00;
 /** Section index of absolute symbols. */
 export const SHN_ABS = 0xfff1;
 /** e_flags: the image uses compressed instructions. */
@@ -151,7 +157,6 @@ const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
-const SHN_LORESERVE = 0xff00;
 const SHN_XINDEX = 0xffff;
 const PN_XNUM = 0xffff;
 const MAX_U64 = (1n << 64n) - 1n;
