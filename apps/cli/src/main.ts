@@ -1,0 +1,126 @@
+/**
+ * The hvkit command line: builds the program, runs one command, and turns
+ * every outcome into a message and an exit code.
+ *
+ * Exit codes: 0 success, 1 an expected failure (a file that cannot be read,
+ * an ELF or assembly error) reported on one line as
+ * `hvkit: <code>: <message>`, 2 a usage error (unknown command or option,
+ * missing argument) reported with the usage.
+ */
+import { IsaError } from "@hvkit/isa";
+import { Command, CommanderError, Option } from "commander";
+import { ASM_FORMATS, runAsm } from "./commands/asm.js";
+import { runDisasm } from "./commands/disasm.js";
+import { CliError, type Io, nodeIo } from "./io.js";
+
+export { type AsmOptions, runAsm } from "./commands/asm.js";
+export { type DisasmOptions, formatDisassembly, runDisasm } from "./commands/disasm.js";
+export { CliError, type CliErrorCode, type Io, nodeIo } from "./io.js";
+
+/** Exit code of a usage error: 2, as shell builtins and most Unix tools use. */
+const EXIT_USAGE = 2;
+
+/** Node.js system errors carry a code such as ENOENT and the path involved. */
+interface SystemError extends Error {
+  code: string;
+  path?: string;
+  syscall?: string;
+}
+
+function isSystemError(e: unknown): e is SystemError {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === "string" && "syscall" in e;
+}
+
+const SYSTEM_MESSAGES: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EISDIR: "is a directory, not a file",
+  ENOTDIR: "a component of the path is not a directory",
+  EROFS: "the file system is read-only",
+  ENOSPC: "no space left on the device",
+};
+
+function describeSystemError(e: SystemError): string {
+  const what = SYSTEM_MESSAGES[e.code] ?? e.message;
+  return e.path ? `${e.path}: ${what}` : what;
+}
+
+function buildProgram(io: Io): Command {
+  const program = new Command("hvkit");
+  const configure = (cmd: Command): Command =>
+    cmd
+      .exitOverride()
+      .showHelpAfterError()
+      .configureOutput({
+        writeOut: (s) => io.stdout(s),
+        writeErr: (s) => io.stderr(s),
+        outputError: (s, write) => write(`hvkit: ${s.replace(/^error: /, "")}`),
+      });
+  configure(program)
+    .description("hvkit: hypervisor strategies on a simulated RISC-V RV64GC machine")
+    .helpCommand(true)
+    .allowExcessArguments(false);
+
+  configure(program.command("disasm"))
+    .description("disassemble the executable sections of a RISC-V ELF file, as llvm-objdump -d does")
+    .argument("<file>", "ELF64 RISC-V file (executable or object)")
+    .option("--no-aliases", "print base instructions and c.* mnemonics (llvm-objdump -M no-aliases)")
+    .option(
+      "-j, --section <name>",
+      "only this section (repeatable)",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .allowExcessArguments(false)
+    .action((file: string, opts: { aliases: boolean; section?: string[] }) => {
+      runDisasm(
+        file,
+        opts.section ? { aliases: opts.aliases, sections: opts.section } : { aliases: opts.aliases },
+        io,
+      );
+    });
+
+  configure(program.command("asm"))
+    .description("assemble a RISC-V source file")
+    .argument("<file>", "assembly source")
+    .requiredOption("-o, --output <out>", "output file")
+    .addOption(new Option("--format <format>", "output format").choices(ASM_FORMATS).default("elf"))
+    .allowExcessArguments(false)
+    .action((file: string, opts: { output: string; format: "elf" | "bin" }) => {
+      runAsm(file, { output: opts.output, format: opts.format }, io);
+    });
+
+  return program;
+}
+
+/**
+ * Run the CLI on `argv` (as in process.argv: the node binary, the script,
+ * then the arguments) and return the exit code. Never throws for expected
+ * failures; those are reported on `io.stderr`.
+ */
+export async function main(argv: readonly string[], io: Io = nodeIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: "node" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version requests end here too, successfully.
+      if (e.exitCode === 0) return 0;
+      // commander already printed the message and the usage.
+      return EXIT_USAGE;
+    }
+    if (e instanceof IsaError || e instanceof CliError) {
+      io.stderr(`hvkit: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    if (isSystemError(e)) {
+      io.stderr(`hvkit: ${e.code}: ${describeSystemError(e)}\n`);
+      return 1;
+    }
+    // Anything else is a bug in hvkit: say so, with the stack to report.
+    io.stderr(
+      `hvkit: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
+    return 1;
+  }
+}
