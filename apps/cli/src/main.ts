@@ -45,6 +45,17 @@ function describeSystemError(e: SystemError): string {
   return e.path ? `${e.path}: ${what}` : what;
 }
 
+/** commander's excess-argument message does not say which word is extra; this one does. */
+function rejectExtraArguments(cmd: Command, expected: number): void {
+  const extra = cmd.args[expected];
+  if (extra !== undefined) {
+    cmd.error(`unexpected argument '${extra}' (${cmd.name()} takes ${expected})`, {
+      code: "commander.excessArguments",
+      exitCode: EXIT_USAGE,
+    });
+  }
+}
+
 function buildProgram(io: Io): Command {
   const program = new Command("hvkit");
   const configure = (cmd: Command): Command =>
@@ -70,8 +81,9 @@ function buildProgram(io: Io): Command {
       "only this section (repeatable)",
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
-    .allowExcessArguments(false)
-    .action((file: string, opts: { aliases: boolean; section?: string[] }) => {
+    .allowExcessArguments(true)
+    .action((file: string, opts: { aliases: boolean; section?: string[] }, cmd: Command) => {
+      rejectExtraArguments(cmd, 1);
       runDisasm(
         file,
         opts.section ? { aliases: opts.aliases, sections: opts.section } : { aliases: opts.aliases },
@@ -84,8 +96,9 @@ function buildProgram(io: Io): Command {
     .argument("<file>", "assembly source")
     .requiredOption("-o, --output <out>", "output file")
     .addOption(new Option("--format <format>", "output format").choices(ASM_FORMATS).default("elf"))
-    .allowExcessArguments(false)
-    .action((file: string, opts: { output: string; format: "elf" | "bin" }) => {
+    .allowExcessArguments(true)
+    .action((file: string, opts: { output: string; format: "elf" | "bin" }, cmd: Command) => {
+      rejectExtraArguments(cmd, 1);
       runAsm(file, { output: opts.output, format: opts.format }, io);
     });
 
