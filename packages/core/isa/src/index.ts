@@ -4,6 +4,7 @@
  * derived, plus CSR and register names and the sensitivity classification
  * used to reason about virtualizability.
  */
+export * from "./asm/index.js";
 export * from "./csr.js";
 export * from "./decoder.js";
 export * from "./disasm.js";
@@ -12,6 +13,7 @@ export * from "./encoder.js";
 export * from "./errors.js";
 export * from "./fields.js";
 export * from "./registers.js";
+export * from "./sensitivity.js";
 export {
   ALIAS_TABLE,
   type Alias,
