@@ -24,7 +24,6 @@ export {
 } from "./sensitivity/classify.js";
 export { NON_VIRTUALIZABLE_PROFILE, STANDARD_PROFILE } from "./sensitivity/profiles.js";
 export {
-  compactNames,
   profileMarkdown,
   type SensitivityRow,
   sensitivityMarkdown,
