@@ -1,1 +1,23 @@
-export {};
+/**
+ * @hvkit/cpu — a RISC-V RV64GC hart: M/S/U modes, Sv39/Sv48 with hardware
+ * A/D updates, PMP, IEEE 754 floating point, LR/SC and AMOs, Sstc, driven by
+ * `run(budget) -> exit` with configurable exit controls.
+ */
+export { BARE_RAM_BASE, BareMachine, type BareMachineOptions, type BareResult } from "./bare.js";
+export {
+  CAUSE_NAMES,
+  Cause,
+  EXIT_REASON_NAMES,
+  ExitReason,
+  Irq,
+  MSTATUS,
+  PRV_M,
+  PRV_S,
+  PRV_U,
+} from "./constants.js";
+export { CpuError, type CpuErrorCode } from "./errors.js";
+export { HartExit } from "./exit.js";
+export { Fpu } from "./fpu.js";
+export { Hart, type HartOptions } from "./hart.js";
+export { type DeviceBus, EmptyBus, type HartMemory } from "./memory.js";
+export { K as CounterSlot, S as CsrSlot } from "./state.js";

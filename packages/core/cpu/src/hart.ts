@@ -1,0 +1,2167 @@
+/**
+ * The hart: one RISC-V RV64GC hardware thread with M, S and U modes.
+ *
+ * `run(budget)` interprets up to `budget` steps and returns an exit reason
+ * (details in `hart.exit`). Which events leave `run()` and which are
+ * delivered architecturally is set through the exit controls, the way
+ * KVM_RUN returns to user space. The hart knows no device addresses: RAM is
+ * one buffer, every other physical address goes to the device bus.
+ *
+ * Hot-path design (see STYLE.md):
+ *  - registers are (lo, hi) int32 pairs in one Int32Array; x0 reads as zero
+ *    and writes to it are redirected at decode time to a sink register 32;
+ *  - a decode cache per physical RAM page holds two int32 per halfword slot
+ *    (packed operation + operands, immediate), so steady-state execution
+ *    never decodes; pages with decoded code are kept out of the store TLB, so
+ *    a store to code takes the slow path and invalidates that page's cache;
+ *  - direct-mapped software TLBs for fetch, load and store, one set per
+ *    effective privilege level, map a virtual page straight to its RAM offset;
+ *    the tag includes the alignment bits, so a misaligned access simply
+ *    misses into the slow path;
+ *  - faults are data: slow paths record a pending exception and the loop
+ *    takes it; nothing throws and nothing allocates per instruction.
+ */
+import {
+  compressedExpansionTable,
+  csrPrivilege,
+  csrReadOnly,
+  decode32,
+  INSTRUCTIONS,
+  ILLEGAL as ISA_ILLEGAL,
+} from "@hvkit/isa";
+import { divs64, divu64, hi64, mul64, mulh64, mulhsu64, mulhu64, remHi, remLo } from "./alu64.js";
+import { Cause, ExitReason, Irq, MSTATUS, PRV_M, PRV_S, PRV_U } from "./constants.js";
+import { readCsr, writeCsr } from "./csr.js";
+import { HartExit } from "./exit.js";
+import { executeFloat } from "./fp-exec.js";
+import { Fpu } from "./fpu.js";
+import type { DeviceBus, HartMemory } from "./memory.js";
+import { K, S } from "./state.js";
+
+/** Interpreter operations. Numbers are internal (the decode cache stores them). */
+enum O {
+  NONE = 0,
+  ILLEGAL,
+  LUI,
+  AUIPC,
+  JAL,
+  JALR,
+  BEQ,
+  BNE,
+  BLT,
+  BGE,
+  BLTU,
+  BGEU,
+  LB,
+  LH,
+  LW,
+  LD,
+  LBU,
+  LHU,
+  LWU,
+  SB,
+  SH,
+  SW,
+  SD,
+  ADDI,
+  SLTI,
+  SLTIU,
+  XORI,
+  ORI,
+  ANDI,
+  SLLI,
+  SRLI,
+  SRAI,
+  ADD,
+  SUB,
+  SLL,
+  SLT,
+  SLTU,
+  XOR,
+  SRL,
+  SRA,
+  OR,
+  AND,
+  ADDIW,
+  SLLIW,
+  SRLIW,
+  SRAIW,
+  ADDW,
+  SUBW,
+  SLLW,
+  SRLW,
+  SRAW,
+  FENCE,
+  FENCE_I,
+  ECALL,
+  EBREAK,
+  CSRRW,
+  CSRRS,
+  CSRRC,
+  CSRRWI,
+  CSRRSI,
+  CSRRCI,
+  MUL,
+  MULH,
+  MULHSU,
+  MULHU,
+  DIV,
+  DIVU,
+  REM,
+  REMU,
+  MULW,
+  DIVW,
+  DIVUW,
+  REMW,
+  REMUW,
+  LR_W,
+  SC_W,
+  AMO_W,
+  LR_D,
+  SC_D,
+  AMO_D,
+  FLW,
+  FSW,
+  FLD,
+  FSD,
+  FP,
+  SRET,
+  MRET,
+  WFI,
+  SFENCE_VMA,
+  HYPERVISOR,
+}
+
+/** Interpreter operation of every ISA instruction, by ISA id (0: not handled here). */
+const OP_OF_ISA = new Uint8Array(INSTRUCTIONS.length);
+/** Whether the operation's rd names a floating-point register (so x0 redirection does not apply). */
+const RD_IS_FLOAT = new Uint8Array(256);
+{
+  const byName: Record<string, O> = {
+    lui: O.LUI,
+    auipc: O.AUIPC,
+    jal: O.JAL,
+    jalr: O.JALR,
+    beq: O.BEQ,
+    bne: O.BNE,
+    blt: O.BLT,
+    bge: O.BGE,
+    bltu: O.BLTU,
+    bgeu: O.BGEU,
+    lb: O.LB,
+    lh: O.LH,
+    lw: O.LW,
+    ld: O.LD,
+    lbu: O.LBU,
+    lhu: O.LHU,
+    lwu: O.LWU,
+    sb: O.SB,
+    sh: O.SH,
+    sw: O.SW,
+    sd: O.SD,
+    addi: O.ADDI,
+    slti: O.SLTI,
+    sltiu: O.SLTIU,
+    xori: O.XORI,
+    ori: O.ORI,
+    andi: O.ANDI,
+    slli: O.SLLI,
+    srli: O.SRLI,
+    srai: O.SRAI,
+    add: O.ADD,
+    sub: O.SUB,
+    sll: O.SLL,
+    slt: O.SLT,
+    sltu: O.SLTU,
+    xor: O.XOR,
+    srl: O.SRL,
+    sra: O.SRA,
+    or: O.OR,
+    and: O.AND,
+    addiw: O.ADDIW,
+    slliw: O.SLLIW,
+    srliw: O.SRLIW,
+    sraiw: O.SRAIW,
+    addw: O.ADDW,
+    subw: O.SUBW,
+    sllw: O.SLLW,
+    srlw: O.SRLW,
+    sraw: O.SRAW,
+    fence: O.FENCE,
+    "fence.tso": O.FENCE,
+    "fence.i": O.FENCE_I,
+    ecall: O.ECALL,
+    ebreak: O.EBREAK,
+    csrrw: O.CSRRW,
+    csrrs: O.CSRRS,
+    csrrc: O.CSRRC,
+    csrrwi: O.CSRRWI,
+    csrrsi: O.CSRRSI,
+    csrrci: O.CSRRCI,
+    mul: O.MUL,
+    mulh: O.MULH,
+    mulhsu: O.MULHSU,
+    mulhu: O.MULHU,
+    div: O.DIV,
+    divu: O.DIVU,
+    rem: O.REM,
+    remu: O.REMU,
+    mulw: O.MULW,
+    divw: O.DIVW,
+    divuw: O.DIVUW,
+    remw: O.REMW,
+    remuw: O.REMUW,
+    "lr.w": O.LR_W,
+    "sc.w": O.SC_W,
+    "lr.d": O.LR_D,
+    "sc.d": O.SC_D,
+    flw: O.FLW,
+    fsw: O.FSW,
+    fld: O.FLD,
+    fsd: O.FSD,
+    sret: O.SRET,
+    mret: O.MRET,
+    wfi: O.WFI,
+    "sfence.vma": O.SFENCE_VMA,
+  };
+  for (const insn of INSTRUCTIONS) {
+    if (insn.length !== 4) continue;
+    let op = byName[insn.name];
+    if (op === undefined && insn.name.startsWith("amo")) op = insn.name.endsWith(".w") ? O.AMO_W : O.AMO_D;
+    if (op === undefined && (insn.ext === "F" || insn.ext === "D")) op = O.FP;
+    if (op === undefined && insn.ext === "H") op = O.HYPERVISOR;
+    if (op === undefined) throw new Error(`cpu: no interpreter operation for ${insn.name}`);
+    OP_OF_ISA[insn.id] = op;
+  }
+  RD_IS_FLOAT[O.FLW] = 1;
+  RD_IS_FLOAT[O.FLD] = 1;
+  RD_IS_FLOAT[O.FP] = 1; // FP ops handle rd themselves (they know which file it names)
+}
+
+// Decode-cache slot layout, word A:
+//   bits 0-7 op | 8-13 rd (0 redirected to 32) | 14-18 rs1 | 19-23 rs2 | 24 compressed | 25-29 rs3
+// word B: the immediate (or, per operation, the CSR number, AMO function, ISA id...).
+const A_COMPRESSED = 1 << 24;
+
+/** Entries per TLB set; direct-mapped by virtual page number. 256 x 4 KiB covers 1 MiB per mode. */
+const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+/** A tag value no page-aligned address can equal (its low bits are set). */
+const TLB_INVALID = 1;
+
+// Tag masks: page bits plus the alignment bits of the access size, so a
+// misaligned address never hits.
+const PAGE_MASK = ~0xfff;
+const TAG_MASK_2 = ~0xfff | 1;
+const TAG_MASK_4 = ~0xfff | 3;
+const TAG_MASK_8 = ~0xfff | 7;
+
+/** Access kinds for translation. */
+const ACC_FETCH = 0;
+const ACC_LOAD = 1;
+const ACC_STORE = 2;
+
+/** Page flags. */
+const PF_CODE = 1; // the page has a decode cache
+const PF_WATCH = 2; // stores must take the slow path (watchpoints, dirty logging)
+
+/** Options for constructing a hart. */
+export interface HartOptions {
+  /** RAM and devices. */
+  memory: HartMemory;
+  /** mhartid. */
+  hartId?: number;
+  /** Number of PMP entries (0 or 16). With 0, physical memory protection is absent. Default 16. */
+  pmpEntries?: 0 | 16;
+  /** Steps per tick of the time CSR (deterministic timebase): time = cycles / stepsPerTick. Default 10. */
+  stepsPerTick?: number;
+}
+
+/** A RISC-V RV64GC hart. */
+export class Hart {
+  /** Integer registers as (lo, hi) pairs; index 64/65 is the sink for writes to x0. */
+  readonly x = new Int32Array(66);
+  /** The floating-point unit and its register file. */
+  readonly fpu: Fpu;
+  /** CSR state, by the slots of {@link S}. */
+  readonly csr = new Int32Array(S.SIZE);
+  /** Counters, by the slots of {@link K}. */
+  readonly counters = new Float64Array(K.SIZE);
+  /** Where `run()` stopped. */
+  readonly exit = new HartExit();
+  /** Exit controls: per privilege mode (index 0..3), a bitmask of exception causes that exit instead of trapping. */
+  readonly exitOnException = new Int32Array(4);
+  /** Exit instead of taking an interrupt. */
+  exitOnInterrupt = false;
+
+  /** Program counter, low word. */
+  pcLo = 0;
+  /** Program counter, high word. */
+  pcHi = 0;
+  /** Current privilege level (PRV_U, PRV_S, PRV_M). */
+  priv: number = PRV_M;
+  /** Virtualization mode (H extension; always 0 until guest mode is enabled). */
+  virt = 0;
+  /** mhartid. */
+  readonly hartId: number;
+  /** Steps per tick of the time CSR. */
+  readonly stepsPerTick: number;
+  /** Number of implemented PMP entries. */
+  readonly pmpEntries: number;
+
+  // Memory.
+  readonly ram: Uint8Array;
+  readonly ramBase: number;
+  readonly ramSize: number;
+  readonly bus: DeviceBus;
+  private readonly ram8: Int8Array;
+  private readonly ram16: Int16Array;
+  private readonly ramU16: Uint16Array;
+  private readonly ram32: Int32Array;
+  private readonly pageFlags: Uint8Array;
+  private readonly codeCache: (Int32Array | undefined)[];
+
+  // TLBs: [set (effective privilege) * TLB_SIZE + index].
+  private readonly itag = new Int32Array(4 * TLB_SIZE);
+  private readonly itagHi = new Int32Array(4 * TLB_SIZE);
+  private readonly ioff = new Int32Array(4 * TLB_SIZE);
+  private readonly rtag = new Int32Array(4 * TLB_SIZE);
+  private readonly rtagHi = new Int32Array(4 * TLB_SIZE);
+  private readonly roff = new Int32Array(4 * TLB_SIZE);
+  private readonly wtag = new Int32Array(4 * TLB_SIZE);
+  private readonly wtagHi = new Int32Array(4 * TLB_SIZE);
+  private readonly woff = new Int32Array(4 * TLB_SIZE);
+  /** TLB set base for data accesses (effective privilege with MPRV). */
+  private dBase = PRV_M * TLB_SIZE;
+
+  // The current fetch page.
+  private fTag = TLB_INVALID;
+  private fTagHi = 0;
+  private fOff = 0;
+  private fCache: Int32Array = new Int32Array(4096);
+
+  // Pending exception raised by a slow path.
+  /** Pending exception cause + 1 (0: none). */
+  private exc = 0;
+  private excTvalLo = 0;
+  private excTvalHi = 0;
+  // Results of slow paths.
+  /** High word of the last 8-byte load. */
+  private ldHi = 0;
+  /** Word B of a freshly decoded (possibly uncacheable) instruction. */
+  private decB = 0;
+
+  // LR/SC reservation (a RAM offset; -1 when none).
+  private reservation = -1;
+
+  /** Set when the inner loop must stop to re-check interrupts, translation and exits. */
+  private resync = false;
+  /** Steps executed in the current inner loop, for counters read mid-run (internal). */
+  stepsInRun = 0;
+  /** Set by `requestHalt()`. */
+  private haltRequested = false;
+  /** Called after a store to a watched RAM page, with the physical address and size. */
+  onWatchedStore: ((pa: number, size: number) => void) | null = null;
+  /** Optional per-instruction trace (see `runTraced`). */
+  trace: ((pcLo: number, pcHi: number, insn: number) => void) | null = null;
+
+  private readonly expand = compressedExpansionTable();
+
+  constructor(options: HartOptions) {
+    const { ram, ramBase, bus } = options.memory;
+    if (ram.length % 4096 !== 0 || ram.length > 0x80000000) {
+      throw new RangeError("hart: RAM size must be a multiple of 4 KiB and at most 2 GiB");
+    }
+    if (ramBase % 4096 !== 0 || ramBase < 0 || ramBase + ram.length > 2 ** 32) {
+      throw new RangeError("hart: RAM must be page-aligned and below 4 GiB");
+    }
+    this.ram = ram;
+    this.ramBase = ramBase;
+    this.ramSize = ram.length;
+    this.bus = bus;
+    this.ram8 = new Int8Array(ram.buffer, ram.byteOffset, ram.length);
+    this.ram16 = new Int16Array(ram.buffer, ram.byteOffset, ram.length >> 1);
+    this.ramU16 = new Uint16Array(ram.buffer, ram.byteOffset, ram.length >> 1);
+    this.ram32 = new Int32Array(ram.buffer, ram.byteOffset, ram.length >> 2);
+    this.pageFlags = new Uint8Array(ram.length >>> 12);
+    this.codeCache = new Array(ram.length >>> 12).fill(undefined);
+    this.hartId = options.hartId ?? 0;
+    this.stepsPerTick = options.stepsPerTick ?? 10;
+    this.pmpEntries = options.pmpEntries ?? 16;
+    this.fpu = new Fpu(this.x);
+    this.reset(0n);
+  }
+
+  /** Reset the hart (privileged spec 3.4): M-mode, MIE=0, MPRV=0, pc = `pc`. RAM is untouched. */
+  reset(pc: bigint): void {
+    this.x.fill(0);
+    this.csr.fill(0);
+    this.counters.fill(0);
+    this.fpu.reset();
+    this.priv = PRV_M;
+    this.virt = 0;
+    this.setPc(pc);
+    this.reservation = -1;
+    this.exc = 0;
+    this.haltRequested = false;
+    this.flushTlb();
+  }
+
+  /** Set the program counter. */
+  setPc(pc: bigint): void {
+    this.pcLo = Number(pc & 0xffffffffn) | 0;
+    this.pcHi = Number((pc >> 32n) & 0xffffffffn) | 0;
+  }
+
+  /** The program counter as a bigint. */
+  get pc(): bigint {
+    return (BigInt(this.pcHi >>> 0) << 32n) | BigInt(this.pcLo >>> 0);
+  }
+
+  /** Read integer register `i` as a signed bigint (for tools and tests). */
+  getX(i: number): bigint {
+    return BigInt.asIntN(64, (BigInt(this.x[2 * i + 1]! >>> 0) << 32n) | BigInt(this.x[2 * i]! >>> 0));
+  }
+
+  /** Write integer register `i` (for tools, loaders and tests; x0 stays zero). */
+  setX(i: number, v: bigint): void {
+    if (i === 0) return;
+    this.x[2 * i] = Number(BigInt.asIntN(32, v));
+    this.x[2 * i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+  }
+
+  /** Ask a running hart to stop at the next instruction boundary (from a device callback). */
+  requestHalt(): void {
+    this.haltRequested = true;
+    this.resync = true;
+  }
+
+  /** Mark that interrupt inputs or state changed; the hart re-checks before the next instruction. */
+  interruptsChanged(): void {
+    this.resync = true;
+  }
+
+  /** Drive device interrupt lines (MSIP, MTIP, MEIP, SEIP): set or clear bit `irq` of the hardware-pending set. */
+  setInterruptLine(irq: number, level: boolean): void {
+    const bit = 1 << irq;
+    const c = this.csr;
+    c[S.MIP_HW] = level ? c[S.MIP_HW]! | bit : c[S.MIP_HW]! & ~bit;
+    this.resync = true;
+  }
+
+  /** Current time CSR value (ticks of the deterministic timebase). */
+  time(): number {
+    const k = this.counters;
+    return Math.floor((k[K.CYCLES]! + this.stepsInRun) / this.stepsPerTick) + k[K.TIME_OFFSET]!;
+  }
+
+  /** Advance time by `ticks` without executing (the host skipping an idle WFI). */
+  skipTime(ticks: number): void {
+    this.counters[K.TIME_OFFSET]! += ticks;
+    this.resync = true;
+  }
+
+  /** Steps executed so far (the cycle counter). */
+  get cycles(): number {
+    return this.counters[K.CYCLES]!;
+  }
+
+  /** Instructions retired so far. */
+  get instret(): number {
+    return this.counters[K.INSTRET]!;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Running.
+
+  /**
+   * Execute up to `budget` steps (instructions retired plus traps taken) and
+   * return the exit reason; details are in {@link exit}.
+   */
+  run(budget: number): number {
+    const exit = this.exit;
+    let remaining = budget;
+    while (remaining > 0) {
+      if (this.haltRequested) {
+        this.haltRequested = false;
+        return this.exitWith(ExitReason.HALT);
+      }
+      this.resync = false;
+      if (this.checkInterrupts()) return ExitReason.INTERRUPT;
+      let limit = remaining;
+      const deadline = this.stepsToTimerDeadline();
+      if (deadline < limit) limit = deadline;
+      const steps = this.interpret(limit);
+      remaining -= steps;
+      if (exit.reason !== ExitReason.BUDGET) return exit.reason;
+    }
+    if (this.haltRequested) {
+      this.haltRequested = false;
+      return this.exitWith(ExitReason.HALT);
+    }
+    exit.reason = ExitReason.BUDGET;
+    exit.pcLo = this.pcLo;
+    exit.pcHi = this.pcHi;
+    exit.mode = this.priv;
+    return ExitReason.BUDGET;
+  }
+
+  /** Like {@link run}, single-stepping and calling `trace` before each instruction. */
+  runTraced(budget: number): number {
+    const trace = this.trace;
+    for (let i = 0; i < budget; i++) {
+      if (trace) trace(this.pcLo, this.pcHi, this.peekInstruction());
+      const r = this.run(1);
+      if (r !== ExitReason.BUDGET) return r;
+    }
+    return ExitReason.BUDGET;
+  }
+
+  private exitWith(reason: number): number {
+    const e = this.exit;
+    e.reason = reason;
+    e.pcLo = this.pcLo;
+    e.pcHi = this.pcHi;
+    e.mode = this.priv;
+    e.virt = this.virt;
+    return reason;
+  }
+
+  /** Steps until the Sstc timer (stimecmp) fires, or Infinity. */
+  private stepsToTimerDeadline(): number {
+    const c = this.csr;
+    if ((c[S.MENVCFG + 1]! & 0x80000000) === 0) return Number.POSITIVE_INFINITY; // STCE off
+    const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
+    const now = this.time();
+    if (now >= cmp) return Number.POSITIVE_INFINITY; // already pending; level stays until rewritten
+    const k = this.counters;
+    const target = (cmp - k[K.TIME_OFFSET]!) * this.stepsPerTick;
+    return Math.max(1, Math.ceil(target - k[K.CYCLES]!));
+  }
+
+  /** Effective pending interrupts (mip as read by software). */
+  mip(): number {
+    const c = this.csr;
+    let p = c[S.MIP_SW]! | c[S.MIP_HW]!;
+    if ((c[S.MENVCFG + 1]! & 0x80000000) !== 0) {
+      const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
+      p = this.time() >= cmp ? p | (1 << Irq.STI) : p & ~(1 << Irq.STI);
+    }
+    return p;
+  }
+
+  /**
+   * Take the highest-priority enabled interrupt, if any (privileged spec
+   * 3.1.9). Returns true when the hart must exit instead.
+   */
+  private checkInterrupts(): boolean {
+    const c = this.csr;
+    const pending = this.mip() & c[S.MIE]!;
+    if (pending === 0) return false;
+    const mideleg = c[S.MIDELEG]!;
+    const mstatus = c[S.MSTATUS]!;
+    const mEnabled = this.priv < PRV_M || (mstatus & MSTATUS.MIE) !== 0;
+    const sEnabled = this.priv < PRV_S || (this.priv === PRV_S && (mstatus & MSTATUS.SIE) !== 0);
+    let take = 0;
+    const m = pending & ~mideleg;
+    if (mEnabled && m !== 0) take = m;
+    else {
+      const s = pending & mideleg;
+      if (sEnabled && s !== 0) take = s;
+    }
+    if (take === 0) return false;
+    // Priority: MEI, MSI, MTI, SEI, SSI, STI.
+    let irq: number;
+    if (take & (1 << Irq.MEI)) irq = Irq.MEI;
+    else if (take & (1 << Irq.MSI)) irq = Irq.MSI;
+    else if (take & (1 << Irq.MTI)) irq = Irq.MTI;
+    else if (take & (1 << Irq.SEI)) irq = Irq.SEI;
+    else if (take & (1 << Irq.SSI)) irq = Irq.SSI;
+    else if (take & (1 << Irq.STI)) irq = Irq.STI;
+    else irq = 31 - Math.clz32(take);
+    if (this.exitOnInterrupt) {
+      this.exitWith(ExitReason.INTERRUPT);
+      this.exit.cause = irq;
+      return true;
+    }
+    this.deliverTrap(irq, true, 0, 0);
+    this.counters[K.CYCLES]! += 1;
+    return false;
+  }
+
+  /**
+   * Deliver a trap architecturally (privileged spec 3.1.6.1, 4.1.1): to S-mode
+   * when delegated and not from M-mode, else to M-mode. pc must hold the
+   * address the trap returns to.
+   */
+  deliverTrap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
+    const c = this.csr;
+    const deleg = interrupt ? c[S.MIDELEG]! : c[S.MEDELEG]!;
+    const prev = this.priv;
+    let ms = c[S.MSTATUS]!;
+    this.reservation = -1;
+    if (prev <= PRV_S && ((deleg >>> cause) & 1) !== 0) {
+      c[S.SCAUSE] = cause;
+      c[S.SCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
+      c[S.SEPC] = this.pcLo;
+      c[S.SEPC + 1] = this.pcHi;
+      c[S.STVAL] = tvalLo;
+      c[S.STVAL + 1] = tvalHi;
+      ms = (ms & ~(MSTATUS.SPP | MSTATUS.SPIE | MSTATUS.SIE)) | (prev << 8) | ((ms & MSTATUS.SIE) << 4);
+      c[S.MSTATUS] = ms;
+      this.priv = PRV_S;
+      this.jumpToVector(c[S.STVEC]!, c[S.STVEC + 1]!, interrupt, cause);
+    } else {
+      c[S.MCAUSE] = cause;
+      c[S.MCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
+      c[S.MEPC] = this.pcLo;
+      c[S.MEPC + 1] = this.pcHi;
+      c[S.MTVAL] = tvalLo;
+      c[S.MTVAL + 1] = tvalHi;
+      ms = (ms & ~(MSTATUS.MPP | MSTATUS.MPIE | MSTATUS.MIE)) | (prev << 11) | ((ms & MSTATUS.MIE) << 4);
+      c[S.MSTATUS] = ms;
+      this.priv = PRV_M;
+      this.jumpToVector(c[S.MTVEC]!, c[S.MTVEC + 1]!, interrupt, cause);
+    }
+    this.privilegeChanged();
+  }
+
+  private jumpToVector(lo: number, hi: number, interrupt: boolean, cause: number): void {
+    const base = lo & ~3;
+    if (interrupt && (lo & 3) === 1) {
+      const t = (base + 4 * cause) | 0;
+      this.pcHi = (hi + (t >>> 0 < base >>> 0 ? 1 : 0)) | 0;
+      this.pcLo = t;
+    } else {
+      this.pcLo = base;
+      this.pcHi = hi;
+    }
+  }
+
+  /** Raise a synchronous exception at the current pc: exit or deliver per the exit controls. Returns true if it exits. */
+  raiseException(cause: number, tvalLo: number, tvalHi: number, insn: number, insnLength: number): boolean {
+    if (((this.exitOnException[this.priv]! >>> cause) & 1) !== 0) {
+      const e = this.exit;
+      this.exitWith(ExitReason.TRAP);
+      e.cause = cause;
+      e.tvalLo = tvalLo;
+      e.tvalHi = tvalHi;
+      e.insn = insn;
+      e.insnLength = insnLength;
+      return true;
+    }
+    this.deliverTrap(cause, false, tvalLo, tvalHi);
+    return false;
+  }
+
+  /** Return from a trap: MRET (privileged spec 3.3.2). */
+  private mret(): void {
+    const c = this.csr;
+    let ms = c[S.MSTATUS]!;
+    const mpp = (ms >>> 11) & 3;
+    // MIE = MPIE, MPIE = 1, MPP = U (least-privileged supported), MPRV = 0 if MPP != M.
+    ms = (ms & ~(MSTATUS.MIE | MSTATUS.MPP)) | ((ms & MSTATUS.MPIE) >>> 4) | MSTATUS.MPIE;
+    if (mpp !== PRV_M) ms &= ~MSTATUS.MPRV;
+    c[S.MSTATUS] = ms;
+    this.priv = mpp;
+    this.pcLo = c[S.MEPC]!;
+    this.pcHi = c[S.MEPC + 1]!;
+    this.privilegeChanged();
+  }
+
+  /** Return from a supervisor trap: SRET. */
+  private sret(): void {
+    const c = this.csr;
+    let ms = c[S.MSTATUS]!;
+    const spp = (ms >>> 8) & 1;
+    ms = (ms & ~(MSTATUS.SIE | MSTATUS.SPP)) | ((ms & MSTATUS.SPIE) >>> 4) | MSTATUS.SPIE;
+    ms &= ~MSTATUS.MPRV; // SRET to a mode below M clears MPRV (priv spec 1.12)
+    c[S.MSTATUS] = ms;
+    this.priv = spp;
+    this.pcLo = c[S.SEPC]!;
+    this.pcHi = c[S.SEPC + 1]!;
+    this.privilegeChanged();
+  }
+
+  /** Re-derive translation context after a change of privilege, MPRV/MPP, SUM/MXR or satp. */
+  privilegeChanged(): void {
+    const ms = this.csr[S.MSTATUS]!;
+    const dpriv = this.priv === PRV_M && (ms & MSTATUS.MPRV) !== 0 ? (ms >>> 11) & 3 : this.priv;
+    this.dBase = dpriv * TLB_SIZE;
+    this.fTag = TLB_INVALID;
+    this.resync = true;
+  }
+
+  /** Flush all TLBs and the current fetch page (satp write, sfence.vma, PMP or mstatus translation bits). */
+  flushTlb(): void {
+    this.itag.fill(TLB_INVALID);
+    this.rtag.fill(TLB_INVALID);
+    this.wtag.fill(TLB_INVALID);
+    this.fTag = TLB_INVALID;
+    this.resync = true;
+    this.privilegeChanged();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Address translation (privileged spec 4.3-4.5, 3.7).
+
+  /**
+   * Translate virtual address (hi, lo) for an access of kind `acc` at
+   * privilege `prv`. Returns the physical address (uint32) or -1 with a
+   * pending exception.
+   */
+  private translate(lo: number, hi: number, acc: number, prv: number): number {
+    const c = this.csr;
+    const satpHi = c[S.SATP + 1]!;
+    const mode = satpHi >>> 28;
+    if (prv === PRV_M || mode === 0) {
+      if (hi !== 0) return this.accessFault(acc, lo, hi);
+      return lo >>> 0;
+    }
+    const levels = mode === 8 ? 3 : mode === 9 ? 4 : 0;
+    if (levels === 0) return this.accessFault(acc, lo, hi);
+    // The upper address bits must be a sign extension of bit 38 (Sv39) or 47 (Sv48).
+    const vaBits = 12 + 9 * levels; // 39 or 48
+    const signHi = vaBits - 1 - 32; // bit index within hi
+    const upper = hi >> signHi; // arithmetic: 0 or -1 if canonical
+    if (upper !== 0 && upper !== -1) return this.pageFault(acc, lo, hi);
+    const ms = c[S.MSTATUS]!;
+    const sum = (ms & MSTATUS.SUM) !== 0;
+    const mxr = (ms & MSTATUS.MXR) !== 0;
+    // Root table physical address: satp.PPN (44 bits) << 12.
+    const ppnLo = c[S.SATP]!;
+    const ppnHi = satpHi & 0xfff;
+    if (ppnHi !== 0 || ppnLo >>> 20 !== 0) return this.accessFault(acc, lo, hi);
+    let table = (ppnLo << 12) >>> 0;
+    const ram32 = this.ram32;
+    for (let level = levels - 1; level >= 0; level--) {
+      const shift = 12 + 9 * level;
+      const vpn =
+        shift >= 32
+          ? (hi >>> (shift - 32)) & 0x1ff
+          : shift + 9 > 32
+            ? ((lo >>> shift) | (hi << (32 - shift))) & 0x1ff
+            : (lo >>> shift) & 0x1ff;
+      const pteAddr = table + vpn * 8;
+      const off = pteAddr - this.ramBase;
+      if (off < 0 || off >= this.ramSize || !this.pmpAllows(pteAddr, 8, ACC_LOAD, PRV_S)) {
+        return this.accessFault(acc, lo, hi);
+      }
+      let pteLo = ram32[off >> 2]!;
+      const pteHi = ram32[(off >> 2) + 1]!;
+      // V=0, or W without R, or reserved/PBMT/N bits set: page fault.
+      if ((pteLo & 1) === 0 || (pteLo & 6) === 4 || (pteHi & 0xffc00000) !== 0) {
+        return this.pageFault(acc, lo, hi);
+      }
+      const ppnL = (pteLo >>> 10) | (pteHi << 22); // low 32 bits of PPN
+      const ppnH = (pteHi >>> 10) & 0xfff; // PPN bits 32..43
+      if ((pteLo & 0xa) === 0) {
+        // Pointer to the next level (R=X=0). D, A, U must be zero in a non-leaf PTE.
+        if ((pteLo & 0xd0) !== 0 || level === 0) return this.pageFault(acc, lo, hi);
+        if (ppnH !== 0 || ppnL >>> 20 !== 0) return this.accessFault(acc, lo, hi);
+        table = (ppnL << 12) >>> 0;
+        continue;
+      }
+      // Leaf: permission checks.
+      const r = (pteLo & 2) !== 0;
+      const w = (pteLo & 4) !== 0;
+      const xx = (pteLo & 8) !== 0;
+      const u = (pteLo & 16) !== 0;
+      if (prv === PRV_U ? !u : u && (acc === ACC_FETCH || !sum)) return this.pageFault(acc, lo, hi);
+      if (acc === ACC_FETCH ? !xx : acc === ACC_LOAD ? !(r || (mxr && xx)) : !w)
+        return this.pageFault(acc, lo, hi);
+      // Superpage alignment: the PPN bits below this level must be zero.
+      if (level > 0 && (ppnL & ((1 << (9 * level)) - 1)) !== 0) return this.pageFault(acc, lo, hi);
+      // Hardware A/D update.
+      const need = acc === ACC_STORE ? 0xc0 : 0x40;
+      if ((pteLo & need) !== need) {
+        if (!this.pmpAllows(pteAddr, 8, ACC_STORE, PRV_S)) return this.accessFault(acc, lo, hi);
+        pteLo |= need;
+        ram32[off >> 2] = pteLo;
+        this.ramWritten(off, 8);
+      }
+      if (ppnH !== 0) return this.accessFault(acc, lo, hi);
+      // Physical address: PPN with the low levels taken from the VA for superpages.
+      const lowMask = level === 0 ? 0 : (1 << (9 * level)) - 1;
+      const vpnLow = ((lo >>> 12) | (hi << 20)) & lowMask;
+      const ppn = (ppnL & ~lowMask) | vpnLow;
+      if (ppn >>> 20 !== 0) return this.accessFault(acc, lo, hi);
+      return ((ppn << 12) | (lo & 0xfff)) >>> 0;
+    }
+    return this.pageFault(acc, lo, hi);
+  }
+
+  private pageFault(acc: number, lo: number, hi: number): number {
+    const cause =
+      acc === ACC_FETCH
+        ? Cause.FETCH_PAGE_FAULT
+        : acc === ACC_LOAD
+          ? Cause.LOAD_PAGE_FAULT
+          : Cause.STORE_PAGE_FAULT;
+    return this.pend(cause, lo, hi);
+  }
+
+  private accessFault(acc: number, lo: number, hi: number): number {
+    const cause =
+      acc === ACC_FETCH ? Cause.FETCH_ACCESS : acc === ACC_LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS;
+    return this.pend(cause, lo, hi);
+  }
+
+  private pend(cause: number, lo: number, hi: number): number {
+    this.exc = cause + 1;
+    this.excTvalLo = lo;
+    this.excTvalHi = hi;
+    return -1;
+  }
+
+  /**
+   * Physical memory protection (privileged spec 3.7): whether an access of
+   * `size` bytes at `pa` is allowed at privilege `prv`.
+   */
+  pmpAllows(pa: number, size: number, acc: number, prv: number): boolean {
+    const n = this.pmpEntries;
+    if (n === 0) return true;
+    const c = this.csr;
+    let prevTop = 0;
+    const end = pa + size;
+    for (let i = 0; i < n; i++) {
+      const cfg = c[S.PMPCFG + i]!;
+      const aLo = c[S.PMPADDR + 2 * i]! >>> 0;
+      const aHi = c[S.PMPADDR + 2 * i + 1]! & 0x3fffff;
+      // pmpaddr holds address bits 55:2; addresses here are below 2^32.
+      const addr = aHi * 4294967296 + aLo; // < 2^54, exact
+      const a = (cfg >>> 3) & 3;
+      let lo = 0;
+      let hi = 0;
+      if (a === 1) {
+        lo = prevTop;
+        hi = addr * 4;
+      } else if (a === 2) {
+        lo = addr * 4;
+        hi = lo + 4;
+      } else if (a === 3) {
+        // NAPOT: trailing ones of pmpaddr encode the size.
+        let ones = 0;
+        let t = addr;
+        while (t % 2 === 1 && ones < 54) {
+          ones++;
+          t = Math.floor(t / 2);
+        }
+        const sizeBytes = 2 ** (ones + 3);
+        lo = Math.floor((addr * 4) / sizeBytes) * sizeBytes;
+        hi = lo + sizeBytes;
+      }
+      prevTop = addr * 4;
+      if (a === 0) continue;
+      if (end <= lo || pa >= hi) continue; // no overlap
+      if (pa < lo || end > hi) return false; // partial match fails (priv spec 3.7.1.3)
+      const locked = (cfg & 0x80) !== 0;
+      if (prv === PRV_M && !locked) return true;
+      const bit = acc === ACC_FETCH ? 4 : acc === ACC_LOAD ? 1 : 2;
+      return (cfg & bit) !== 0;
+    }
+    return prv === PRV_M;
+  }
+
+  /** Whether a whole 4 KiB page gets one PMP decision (so it may be cached in a TLB). */
+  private pmpPageUniform(page: number, acc: number, prv: number): boolean {
+    if (this.pmpEntries === 0) return true;
+    if (prv === PRV_M && !this.anyPmpLocked()) return true;
+    // The first and last byte get the same answer and no region boundary lies inside: check by sampling every 4 bytes would be slow; test boundaries.
+    return this.pmpAllows(page, 4096, acc, prv);
+  }
+
+  private anyPmpLocked(): boolean {
+    const c = this.csr;
+    for (let i = 0; i < this.pmpEntries; i++) if ((c[S.PMPCFG + i]! & 0x80) !== 0) return true;
+    return false;
+  }
+
+  /** Data-access privilege (MPRV). */
+  private dataPriv(): number {
+    return this.dBase / TLB_SIZE;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Memory slow paths. Each returns the value (loads) and leaves a pending
+  // exception in `exc` on failure.
+
+  /** Translate and check one data access that stays inside a page; returns the physical address or -1. */
+  private dataPa(lo: number, hi: number, size: number, acc: number): number {
+    const prv = this.dataPriv();
+    const pa = this.translate(lo, hi, acc, prv);
+    if (pa < 0) return -1;
+    if (!this.pmpAllows(pa, size, acc, prv)) return this.accessFault(acc, lo, hi);
+    // Cache the page in the load/store TLB when it is plain RAM.
+    const off = pa - this.ramBase;
+    if (off >= 0 && off < this.ramSize && this.pmpPageUniform(pa & PAGE_MASK, acc, prv)) {
+      const idx = this.dBase + ((lo >>> 12) & TLB_MASK);
+      const pageOff = off & PAGE_MASK;
+      if (acc === ACC_LOAD) {
+        this.rtag[idx] = lo & PAGE_MASK;
+        this.rtagHi[idx] = hi;
+        this.roff[idx] = pageOff;
+      } else if ((this.pageFlags[pageOff >>> 12]! & (PF_CODE | PF_WATCH)) === 0) {
+        this.wtag[idx] = lo & PAGE_MASK;
+        this.wtagHi[idx] = hi;
+        this.woff[idx] = pageOff;
+      }
+    }
+    return pa;
+  }
+
+  /** Load `size` (1, 2, 4, 8) bytes, zero-extended into (return, ldHi). */
+  private loadSlow(lo: number, hi: number, size: number): number {
+    const pageOffset = lo & 0xfff;
+    if ((lo & (size - 1)) !== 0) {
+      // Misaligned: done bytewise, each byte translated (handles page crossing).
+      if (pageOffset + size > 4096) {
+        // Check both pages first so the fault reports the failing portion.
+        if (this.dataPa(lo, hi, 1, ACC_LOAD) < 0) return 0;
+        const lo2 = (lo + size - 1) | 0;
+        const hi2 = (hi + (lo2 >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        if (this.dataPa(lo2 & PAGE_MASK, hi2, 1, ACC_LOAD) < 0) return 0;
+      }
+      let vLo = 0;
+      let vHi = 0;
+      for (let i = 0; i < size; i++) {
+        const l = (lo + i) | 0;
+        const h = (hi + (l >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        const b = this.loadSlowAligned(l, h, 1);
+        if (this.exc !== 0) return 0;
+        if (i < 4) vLo |= b << (8 * i);
+        else vHi |= b << (8 * (i - 4));
+      }
+      this.ldHi = vHi;
+      return vLo;
+    }
+    return this.loadSlowAligned(lo, hi, size);
+  }
+
+  private loadSlowAligned(lo: number, hi: number, size: number): number {
+    const pa = this.dataPa(lo, hi, size, ACC_LOAD);
+    if (pa < 0) return 0;
+    const off = pa - this.ramBase;
+    if (off >= 0 && off < this.ramSize) {
+      switch (size) {
+        case 1:
+          return this.ram[off]!;
+        case 2:
+          return this.ramU16[off >> 1]!;
+        case 4:
+          return this.ram32[off >> 2]!;
+        default:
+          this.ldHi = this.ram32[(off >> 2) + 1]!;
+          return this.ram32[off >> 2]!;
+      }
+    }
+    const bus = this.bus;
+    if (!bus.load(pa, size as 1 | 2 | 4 | 8)) return this.accessFault(ACC_LOAD, lo, hi) & 0;
+    this.ldHi = size === 8 ? bus.dataHi | 0 : 0;
+    return bus.dataLo | 0;
+  }
+
+  /** Store `size` bytes of (vLo, vHi). */
+  private storeSlow(lo: number, hi: number, size: number, vLo: number, vHi: number): void {
+    if ((lo & (size - 1)) !== 0) {
+      // Misaligned: translate both ends first so a fault writes nothing.
+      if (this.dataPa(lo, hi, 1, ACC_STORE) < 0) return;
+      const lo2 = (lo + size - 1) | 0;
+      const hi2 = (hi + (lo2 >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+      if (this.dataPa(lo2 & PAGE_MASK, hi2, 1, ACC_STORE) < 0) return;
+      for (let i = 0; i < size; i++) {
+        const l = (lo + i) | 0;
+        const h = (hi + (l >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        const b = i < 4 ? (vLo >>> (8 * i)) & 0xff : (vHi >>> (8 * (i - 4))) & 0xff;
+        this.storeSlowAligned(l, h, 1, b, 0);
+        if (this.exc !== 0) return;
+      }
+      return;
+    }
+    this.storeSlowAligned(lo, hi, size, vLo, vHi);
+  }
+
+  private storeSlowAligned(lo: number, hi: number, size: number, vLo: number, vHi: number): void {
+    const pa = this.dataPa(lo, hi, size, ACC_STORE);
+    if (pa < 0) return;
+    const off = pa - this.ramBase;
+    if (off >= 0 && off < this.ramSize) {
+      switch (size) {
+        case 1:
+          this.ram[off] = vLo;
+          break;
+        case 2:
+          this.ramU16[off >> 1] = vLo;
+          break;
+        case 4:
+          this.ram32[off >> 2] = vLo;
+          break;
+        default:
+          this.ram32[off >> 2] = vLo;
+          this.ram32[(off >> 2) + 1] = vHi;
+      }
+      this.ramWritten(off, size);
+      return;
+    }
+    if (!this.bus.store(pa, size as 1 | 2 | 4 | 8, vLo, vHi)) this.accessFault(ACC_STORE, lo, hi);
+  }
+
+  /** Bookkeeping after a slow-path write to RAM offset `off`: decode-cache invalidation, watch hooks, reservation. */
+  private ramWritten(off: number, size: number): void {
+    const page = off >>> 12;
+    const flags = this.pageFlags[page]!;
+    if (flags !== 0) {
+      if (flags & PF_CODE) this.invalidateCodePage(page);
+      if (flags & PF_WATCH && this.onWatchedStore) this.onWatchedStore(off + this.ramBase, size);
+    }
+    if (this.reservation >= 0 && (off & ~7) === (this.reservation & ~7)) this.reservation = -1;
+  }
+
+  /** Drop the decode cache of RAM page `page` (its bytes changed). */
+  invalidateCodePage(page: number): void {
+    const cache = this.codeCache[page];
+    if (cache) cache.fill(0);
+    this.pageFlags[page]! &= ~PF_CODE;
+    // The running loop must re-enter the page through fetchPage, which marks it
+    // as code again (keeping its stores on the slow path) if it still executes there.
+    this.fTag = TLB_INVALID;
+    this.resync = true;
+  }
+
+  /**
+   * Tell the hart that RAM bytes [pa, pa+length) were written behind its back
+   * (DMA, a loader, a debugger): invalidates decoded code there.
+   */
+  ramChanged(pa: number, length: number): void {
+    const start = Math.max(0, pa - this.ramBase);
+    const end = Math.min(this.ramSize, pa - this.ramBase + length);
+    for (let page = start >>> 12; page << 12 < end; page++) {
+      if (this.pageFlags[page]! & PF_CODE) this.invalidateCodePage(page);
+    }
+  }
+
+  /**
+   * Route every store to RAM page containing `pa` through the slow path and
+   * `onWatchedStore` (HTIF tohost, dirty-page logging).
+   */
+  watchPage(pa: number, on = true): void {
+    const page = (pa - this.ramBase) >>> 12;
+    if (page >= this.pageFlags.length) return;
+    if (on) this.pageFlags[page]! |= PF_WATCH;
+    else this.pageFlags[page]! &= ~PF_WATCH;
+    this.evictStorePage(page << 12);
+  }
+
+  private evictStorePage(pageOff: number): void {
+    const woff = this.woff;
+    const wtag = this.wtag;
+    for (let i = 0; i < woff.length; i++) if (woff[i] === pageOff) wtag[i] = TLB_INVALID;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Instruction fetch and decode.
+
+  /** Make the page holding pc the current fetch page. Returns false with a pending exception. */
+  private fetchPage(): boolean {
+    const lo = this.pcLo;
+    const hi = this.pcHi;
+    const idx = this.priv * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
+    let pageOff: number;
+    if (this.itag[idx] === (lo & PAGE_MASK) && this.itagHi[idx] === hi) {
+      pageOff = this.ioff[idx]!;
+    } else {
+      const pa = this.translate(lo, hi, ACC_FETCH, this.priv);
+      if (pa < 0) return false;
+      const off = pa - this.ramBase;
+      if (off < 0 || off >= this.ramSize || !this.pmpAllows(pa, 2, ACC_FETCH, this.priv)) {
+        this.accessFault(ACC_FETCH, lo, hi);
+        return false;
+      }
+      pageOff = off & PAGE_MASK;
+      if (this.pmpPageUniform(pa & PAGE_MASK, ACC_FETCH, this.priv)) {
+        this.itag[idx] = lo & PAGE_MASK;
+        this.itagHi[idx] = hi;
+        this.ioff[idx] = pageOff;
+      }
+    }
+    const page = pageOff >>> 12;
+    let cache = this.codeCache[page];
+    if (!cache) {
+      cache = new Int32Array(4096);
+      this.codeCache[page] = cache;
+    }
+    if ((this.pageFlags[page]! & PF_CODE) === 0) {
+      this.pageFlags[page]! |= PF_CODE;
+      this.evictStorePage(pageOff);
+    }
+    this.fTag = lo & PAGE_MASK;
+    this.fTagHi = hi;
+    this.fOff = pageOff;
+    this.fCache = cache;
+    return true;
+  }
+
+  /**
+   * Decode the instruction at pc (in the current fetch page) into its cache
+   * slot. Returns word A (0 with a pending exception); word B is in decB. An
+   * instruction that crosses into the next page is decoded but not cached.
+   */
+  private decodeAt(slot: number): number {
+    const off = this.fOff + (slot << 1);
+    const half = this.ramU16[off >> 1]!;
+    let raw: number;
+    let cacheable = true;
+    if ((half & 3) !== 3) raw = half;
+    else if (slot < 2047) raw = half | (this.ramU16[(off >> 1) + 1]! << 16);
+    else {
+      // A 32-bit instruction straddling a page boundary: fetch the upper half through translation.
+      const lo2 = (this.pcLo + 2) | 0;
+      const hi2 = (this.pcHi + (lo2 >>> 0 < 2 ? 1 : 0)) | 0;
+      const pa = this.translate(lo2, hi2, ACC_FETCH, this.priv);
+      if (pa < 0) return 0;
+      const off2 = pa - this.ramBase;
+      if (off2 < 0 || off2 >= this.ramSize || !this.pmpAllows(pa, 2, ACC_FETCH, this.priv)) {
+        this.accessFault(ACC_FETCH, lo2, hi2);
+        return 0;
+      }
+      raw = half | (this.ramU16[off2 >> 1]! << 16);
+      cacheable = false;
+    }
+    const a = this.predecode(raw);
+    if (cacheable) {
+      this.fCache[slot << 1] = a;
+      this.fCache[(slot << 1) | 1] = this.decB;
+    }
+    return a;
+  }
+
+  /** Decode raw instruction bits into decode-cache words A (returned) and B (decB). */
+  private predecode(raw: number): number {
+    let w = raw;
+    let compressed = 0;
+    if ((raw & 3) !== 3) {
+      w = this.expand[raw & 0xffff]!;
+      compressed = A_COMPRESSED;
+      if (w === 0) {
+        this.decB = raw & 0xffff;
+        return O.ILLEGAL | compressed;
+      }
+    }
+    const id = decode32(w);
+    if (id === ISA_ILLEGAL) {
+      this.decB = raw;
+      return O.ILLEGAL | compressed;
+    }
+    const op = OP_OF_ISA[id]!;
+    let rd = (w >>> 7) & 31;
+    if (rd === 0 && RD_IS_FLOAT[op] === 0) rd = 32;
+    const rs1 = (w >>> 15) & 31;
+    const rs2 = (w >>> 20) & 31;
+    const rs3 = w >>> 27;
+    let b: number;
+    switch (op) {
+      case O.LUI:
+      case O.AUIPC:
+        b = w & ~0xfff;
+        break;
+      case O.JAL:
+        b = ((w >> 11) & ~0xfffff) | (w & 0xff000) | ((w >>> 9) & 0x800) | ((w >>> 20) & 0x7fe);
+        break;
+      case O.BEQ:
+      case O.BNE:
+      case O.BLT:
+      case O.BGE:
+      case O.BLTU:
+      case O.BGEU:
+        b = ((w >> 19) & ~0xfff) | ((w << 4) & 0x800) | ((w >>> 20) & 0x7e0) | ((w >>> 7) & 0x1e);
+        break;
+      case O.SB:
+      case O.SH:
+      case O.SW:
+      case O.SD:
+      case O.FSW:
+      case O.FSD:
+        b = ((w >> 20) & ~31) | ((w >>> 7) & 31);
+        break;
+      case O.SLLI:
+      case O.SRLI:
+      case O.SRAI:
+        b = (w >>> 20) & 63;
+        break;
+      case O.SLLIW:
+      case O.SRLIW:
+      case O.SRAIW:
+        b = (w >>> 20) & 31;
+        break;
+      case O.CSRRW:
+      case O.CSRRS:
+      case O.CSRRC:
+      case O.CSRRWI:
+      case O.CSRRSI:
+      case O.CSRRCI:
+        b = w >>> 20;
+        break;
+      case O.AMO_W:
+      case O.AMO_D:
+        b = w >>> 27;
+        break;
+      case O.FP:
+        b = id | (((w >>> 12) & 7) << 16);
+        break;
+      case O.ECALL:
+      case O.EBREAK:
+      case O.SRET:
+      case O.MRET:
+      case O.WFI:
+      case O.SFENCE_VMA:
+      case O.HYPERVISOR:
+      case O.FENCE_I:
+        b = raw;
+        break;
+      default:
+        b = w >> 20; // I-type immediate
+    }
+    this.decB = b;
+    return op | (rd << 8) | (rs1 << 14) | (rs2 << 19) | compressed | (rs3 << 25);
+  }
+
+  /** The raw bits of the instruction at pc (for traces and exits), or 0 if it cannot be fetched. */
+  peekInstruction(): number {
+    const savedExc = this.exc;
+    const lo = this.pcLo;
+    const hi = this.pcHi;
+    const pa = this.translate(lo, hi, ACC_FETCH, this.priv);
+    let result = 0;
+    if (pa >= 0) {
+      const off = pa - this.ramBase;
+      if (off >= 0 && off + 2 <= this.ramSize) {
+        const half = this.ramU16[off >> 1]!;
+        result = half;
+        if ((half & 3) === 3 && (off & 0xfff) !== 0xffe && off + 4 <= this.ramSize) {
+          result = half | (this.ramU16[(off >> 1) + 1]! << 16);
+        }
+      }
+    }
+    this.exc = savedExc;
+    return result;
+  }
+
+  // ---------------------------------------------------------------------------
+  // The interpreter.
+
+  /**
+   * Interpret up to `limit` steps. Returns the steps executed. Leaves
+   * `exit.reason` as BUDGET unless it stopped for an exit.
+   */
+  private interpret(limit: number): number {
+    const x = this.x;
+    const ram8 = this.ram8;
+    const ram = this.ram;
+    const ram16 = this.ram16;
+    const ramU16 = this.ramU16;
+    const ram32 = this.ram32;
+    const rtag = this.rtag;
+    const rtagHi = this.rtagHi;
+    const roff = this.roff;
+    const wtag = this.wtag;
+    const wtagHi = this.wtagHi;
+    const woff = this.woff;
+    const exit = this.exit;
+    exit.reason = ExitReason.BUDGET;
+    let dBase = this.dBase;
+    let pcLo = this.pcLo;
+    let pcHi = this.pcHi;
+    let fTag = this.fTag;
+    let fTagHi = this.fTagHi;
+    let cache = this.fCache;
+    let n = 0;
+    let retired = 0;
+    this.stepsInRun = 0;
+
+    while (n < limit) {
+      // Fetch.
+      if ((pcLo & PAGE_MASK) !== fTag || pcHi !== fTagHi) {
+        this.pcLo = pcLo;
+        this.pcHi = pcHi;
+        if (!this.fetchPage()) {
+          n++;
+          if (this.takePending(0)) break;
+          pcLo = this.pcLo;
+          pcHi = this.pcHi;
+          dBase = this.dBase;
+          fTag = this.fTag;
+          continue;
+        }
+        fTag = this.fTag;
+        fTagHi = this.fTagHi;
+        cache = this.fCache;
+      }
+      const slot = (pcLo & 0xfff) >>> 1;
+      let a = cache[slot << 1]!;
+      let b: number;
+      if (a === 0) {
+        this.pcLo = pcLo;
+        this.pcHi = pcHi;
+        a = this.decodeAt(slot);
+        if (a === 0) {
+          n++;
+          if (this.takePending(0)) break;
+          pcLo = this.pcLo;
+          pcHi = this.pcHi;
+          dBase = this.dBase;
+          fTag = this.fTag;
+          continue;
+        }
+        b = this.decB;
+      } else {
+        b = cache[(slot << 1) | 1]!;
+      }
+      n++;
+      const rd = (a >>> 7) & 0x7e; // rd * 2
+      const r1 = (a >>> 13) & 0x3e; // rs1 * 2
+      const r2 = (a >>> 18) & 0x3e; // rs2 * 2
+      const len = a & A_COMPRESSED ? 2 : 4;
+      let npcLo = (pcLo + len) | 0;
+      let npcHi = npcLo >>> 0 < len ? (pcHi + 1) | 0 : pcHi;
+      // Effective address for loads/stores and jalr: x[rs1] + imm (64-bit).
+      let aLo = 0;
+      let aHi = 0;
+
+      switch (a & 0xff) {
+        case O.ADDI: {
+          const s = x[r1]!;
+          const lo = (s + b) | 0;
+          x[rd] = lo;
+          x[rd | 1] = (x[r1 | 1]! + (b >> 31) + (lo >>> 0 < s >>> 0 ? 1 : 0)) | 0;
+          break;
+        }
+        case O.LUI:
+          x[rd] = b;
+          x[rd | 1] = b >> 31;
+          break;
+        case O.AUIPC: {
+          const lo = (pcLo + b) | 0;
+          x[rd] = lo;
+          x[rd | 1] = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          break;
+        }
+        case O.JAL: {
+          x[rd] = npcLo;
+          x[rd | 1] = npcHi;
+          const lo = (pcLo + b) | 0;
+          npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+          npcLo = lo;
+          break;
+        }
+        case O.JALR: {
+          const s = x[r1]!;
+          const lo = ((s + b) | 0) & ~1;
+          const hi = (x[r1 | 1]! + (b >> 31) + ((s + b) >>> 0 < s >>> 0 ? 1 : 0)) | 0;
+          x[rd] = npcLo;
+          x[rd | 1] = npcHi;
+          npcLo = lo;
+          npcHi = hi;
+          break;
+        }
+        case O.BEQ:
+          if (x[r1] === x[r2] && x[r1 | 1] === x[r2 | 1]) {
+            const lo = (pcLo + b) | 0;
+            npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            npcLo = lo;
+          }
+          break;
+        case O.BNE:
+          if (x[r1] !== x[r2] || x[r1 | 1] !== x[r2 | 1]) {
+            const lo = (pcLo + b) | 0;
+            npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            npcLo = lo;
+          }
+          break;
+        case O.BLT: {
+          const h1 = x[r1 | 1]!;
+          const h2 = x[r2 | 1]!;
+          if (h1 < h2 || (h1 === h2 && x[r1]! >>> 0 < x[r2]! >>> 0)) {
+            const lo = (pcLo + b) | 0;
+            npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            npcLo = lo;
+          }
+          break;
+        }
+        case O.BGE: {
+          const h1 = x[r1 | 1]!;
+          const h2 = x[r2 | 1]!;
+          if (h1 > h2 || (h1 === h2 && x[r1]! >>> 0 >= x[r2]! >>> 0)) {
+            const lo = (pcLo + b) | 0;
+            npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            npcLo = lo;
+          }
+          break;
+        }
+        case O.BLTU: {
+          const h1 = x[r1 | 1]! >>> 0;
+          const h2 = x[r2 | 1]! >>> 0;
+          if (h1 < h2 || (h1 === h2 && x[r1]! >>> 0 < x[r2]! >>> 0)) {
+            const lo = (pcLo + b) | 0;
+            npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            npcLo = lo;
+          }
+          break;
+        }
+        case O.BGEU: {
+          const h1 = x[r1 | 1]! >>> 0;
+          const h2 = x[r2 | 1]! >>> 0;
+          if (h1 > h2 || (h1 === h2 && x[r1]! >>> 0 >= x[r2]! >>> 0)) {
+            const lo = (pcLo + b) | 0;
+            npcHi = (pcHi + (b >> 31) + (lo >>> 0 < pcLo >>> 0 ? 1 : 0)) | 0;
+            npcLo = lo;
+          }
+          break;
+        }
+
+        // Loads: fast path through the load TLB, else the slow path.
+        case O.LB:
+        case O.LBU:
+        case O.LH:
+        case O.LHU:
+        case O.LW:
+        case O.LWU:
+        case O.LD: {
+          const s = x[r1]!;
+          aLo = (s + b) | 0;
+          aHi = (x[r1 | 1]! + (b >> 31) + (aLo >>> 0 < s >>> 0 ? 1 : 0)) | 0;
+          const idx = dBase + ((aLo >>> 12) & TLB_MASK);
+          const op = a & 0xff;
+          const tagMask =
+            op === O.LD
+              ? TAG_MASK_8
+              : op === O.LW || op === O.LWU
+                ? TAG_MASK_4
+                : op === O.LB || op === O.LBU
+                  ? PAGE_MASK
+                  : TAG_MASK_2;
+          let vLo: number;
+          let vHi = 0;
+          if (rtag[idx] === (aLo & tagMask) && rtagHi[idx] === aHi) {
+            const off = roff[idx]! + (aLo & 0xfff);
+            switch (op) {
+              case O.LB:
+                vLo = ram8[off]!;
+                vHi = vLo >> 31;
+                break;
+              case O.LBU:
+                vLo = ram[off]!;
+                break;
+              case O.LH:
+                vLo = ram16[off >> 1]!;
+                vHi = vLo >> 31;
+                break;
+              case O.LHU:
+                vLo = ramU16[off >> 1]!;
+                break;
+              case O.LW:
+                vLo = ram32[off >> 2]!;
+                vHi = vLo >> 31;
+                break;
+              case O.LWU:
+                vLo = ram32[off >> 2]!;
+                break;
+              default:
+                vLo = ram32[off >> 2]!;
+                vHi = ram32[(off >> 2) + 1]!;
+            }
+          } else {
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            const size =
+              op === O.LD ? 8 : op === O.LW || op === O.LWU ? 4 : op === O.LB || op === O.LBU ? 1 : 2;
+            vLo = this.loadSlow(aLo, aHi, size);
+            if (this.exc !== 0) break;
+            switch (op) {
+              case O.LB:
+                vLo = (vLo << 24) >> 24;
+                vHi = vLo >> 31;
+                break;
+              case O.LH:
+                vLo = (vLo << 16) >> 16;
+                vHi = vLo >> 31;
+                break;
+              case O.LW:
+                vHi = vLo >> 31;
+                break;
+              case O.LD:
+                vHi = this.ldHi;
+                break;
+              default:
+                vLo &= size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+            }
+          }
+          x[rd] = vLo;
+          x[rd | 1] = vHi;
+          break;
+        }
+
+        case O.SB:
+        case O.SH:
+        case O.SW:
+        case O.SD: {
+          const s = x[r1]!;
+          aLo = (s + b) | 0;
+          aHi = (x[r1 | 1]! + (b >> 31) + (aLo >>> 0 < s >>> 0 ? 1 : 0)) | 0;
+          const idx = dBase + ((aLo >>> 12) & TLB_MASK);
+          const op = a & 0xff;
+          const tagMask =
+            op === O.SD ? TAG_MASK_8 : op === O.SW ? TAG_MASK_4 : op === O.SB ? PAGE_MASK : TAG_MASK_2;
+          if (wtag[idx] === (aLo & tagMask) && wtagHi[idx] === aHi) {
+            const off = woff[idx]! + (aLo & 0xfff);
+            switch (op) {
+              case O.SB:
+                ram[off] = x[r2]!;
+                break;
+              case O.SH:
+                ramU16[off >> 1] = x[r2]!;
+                break;
+              case O.SW:
+                ram32[off >> 2] = x[r2]!;
+                break;
+              default:
+                ram32[off >> 2] = x[r2]!;
+                ram32[(off >> 2) + 1] = x[r2 | 1]!;
+            }
+            if (this.reservation >= 0 && ((off ^ this.reservation) & ~7) === 0) this.reservation = -1;
+          } else {
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            const size = op === O.SD ? 8 : op === O.SW ? 4 : op === O.SB ? 1 : 2;
+            this.storeSlow(aLo, aHi, size, x[r2]!, x[r2 | 1]!);
+            if (this.exc !== 0) break;
+            if (this.resync) {
+              // The store hit code (possibly this page) or a watched page.
+              fTag = TLB_INVALID;
+            }
+          }
+          break;
+        }
+
+        case O.SLTI: {
+          const h = x[r1 | 1]!;
+          const bh = b >> 31;
+          x[rd] = h < bh || (h === bh && x[r1]! >>> 0 < b >>> 0) ? 1 : 0;
+          x[rd | 1] = 0;
+          break;
+        }
+        case O.SLTIU: {
+          const h = x[r1 | 1]! >>> 0;
+          const bh = (b >> 31) >>> 0;
+          x[rd] = h < bh || (h === bh && x[r1]! >>> 0 < b >>> 0) ? 1 : 0;
+          x[rd | 1] = 0;
+          break;
+        }
+        case O.XORI:
+          x[rd] = x[r1]! ^ b;
+          x[rd | 1] = x[r1 | 1]! ^ (b >> 31);
+          break;
+        case O.ORI:
+          x[rd] = x[r1]! | b;
+          x[rd | 1] = x[r1 | 1]! | (b >> 31);
+          break;
+        case O.ANDI:
+          x[rd] = x[r1]! & b;
+          x[rd | 1] = x[r1 | 1]! & (b >> 31);
+          break;
+        case O.SLLI:
+          shl(x, rd, x[r1]!, x[r1 | 1]!, b);
+          break;
+        case O.SRLI:
+          shr(x, rd, x[r1]!, x[r1 | 1]!, b);
+          break;
+        case O.SRAI:
+          sar(x, rd, x[r1]!, x[r1 | 1]!, b);
+          break;
+        case O.ADD: {
+          const s = x[r1]!;
+          const lo = (s + x[r2]!) | 0;
+          x[rd | 1] = (x[r1 | 1]! + x[r2 | 1]! + (lo >>> 0 < s >>> 0 ? 1 : 0)) | 0;
+          x[rd] = lo;
+          break;
+        }
+        case O.SUB: {
+          const s = x[r1]!;
+          const t = x[r2]!;
+          x[rd | 1] = (x[r1 | 1]! - x[r2 | 1]! - (s >>> 0 < t >>> 0 ? 1 : 0)) | 0;
+          x[rd] = (s - t) | 0;
+          break;
+        }
+        case O.SLL:
+          shl(x, rd, x[r1]!, x[r1 | 1]!, x[r2]! & 63);
+          break;
+        case O.SRL:
+          shr(x, rd, x[r1]!, x[r1 | 1]!, x[r2]! & 63);
+          break;
+        case O.SRA:
+          sar(x, rd, x[r1]!, x[r1 | 1]!, x[r2]! & 63);
+          break;
+        case O.SLT: {
+          const h1 = x[r1 | 1]!;
+          const h2 = x[r2 | 1]!;
+          x[rd] = h1 < h2 || (h1 === h2 && x[r1]! >>> 0 < x[r2]! >>> 0) ? 1 : 0;
+          x[rd | 1] = 0;
+          break;
+        }
+        case O.SLTU: {
+          const h1 = x[r1 | 1]! >>> 0;
+          const h2 = x[r2 | 1]! >>> 0;
+          x[rd] = h1 < h2 || (h1 === h2 && x[r1]! >>> 0 < x[r2]! >>> 0) ? 1 : 0;
+          x[rd | 1] = 0;
+          break;
+        }
+        case O.XOR:
+          x[rd] = x[r1]! ^ x[r2]!;
+          x[rd | 1] = x[r1 | 1]! ^ x[r2 | 1]!;
+          break;
+        case O.OR:
+          x[rd] = x[r1]! | x[r2]!;
+          x[rd | 1] = x[r1 | 1]! | x[r2 | 1]!;
+          break;
+        case O.AND:
+          x[rd] = x[r1]! & x[r2]!;
+          x[rd | 1] = x[r1 | 1]! & x[r2 | 1]!;
+          break;
+        case O.ADDIW: {
+          const v = (x[r1]! + b) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SLLIW: {
+          const v = x[r1]! << b;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SRLIW: {
+          const v = (x[r1]! >>> b) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SRAIW: {
+          const v = x[r1]! >> b;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.ADDW: {
+          const v = (x[r1]! + x[r2]!) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SUBW: {
+          const v = (x[r1]! - x[r2]!) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SLLW: {
+          const v = x[r1]! << (x[r2]! & 31);
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SRLW: {
+          const v = (x[r1]! >>> (x[r2]! & 31)) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.SRAW: {
+          const v = x[r1]! >> (x[r2]! & 31);
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+
+        // M extension.
+        case O.MUL:
+          x[rd] = mul64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd | 1] = hi64;
+          break;
+        case O.MULH:
+          x[rd] = mulh64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd | 1] = hi64;
+          break;
+        case O.MULHSU:
+          x[rd] = mulhsu64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd | 1] = hi64;
+          break;
+        case O.MULHU:
+          x[rd] = mulhu64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd | 1] = hi64;
+          break;
+        case O.DIV:
+          x[rd] = divs64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd | 1] = hi64;
+          break;
+        case O.DIVU:
+          x[rd] = divu64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd | 1] = hi64;
+          break;
+        case O.REM:
+          divs64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd] = remLo;
+          x[rd | 1] = remHi;
+          break;
+        case O.REMU:
+          divu64(x[r1 | 1]!, x[r1]!, x[r2 | 1]!, x[r2]!);
+          x[rd] = remLo;
+          x[rd | 1] = remHi;
+          break;
+        case O.MULW: {
+          const v = Math.imul(x[r1]!, x[r2]!);
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.DIVW: {
+          const p = x[r1]!;
+          const q = x[r2]!;
+          const v = q === 0 ? -1 : p === -0x80000000 && q === -1 ? p : (p / q) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.DIVUW: {
+          const p = x[r1]! >>> 0;
+          const q = x[r2]! >>> 0;
+          const v = q === 0 ? -1 : (p / q) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.REMW: {
+          const p = x[r1]!;
+          const q = x[r2]!;
+          const v = q === 0 ? p : p === -0x80000000 && q === -1 ? 0 : (p % q) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+        case O.REMUW: {
+          const p = x[r1]! >>> 0;
+          const q = x[r2]! >>> 0;
+          const v = q === 0 ? p | 0 : (p % q) | 0;
+          x[rd] = v;
+          x[rd | 1] = v >> 31;
+          break;
+        }
+
+        case O.FENCE:
+          break;
+        case O.FENCE_I:
+          // Decode caches are kept coherent with every store (see ramWritten), so
+          // there is nothing stale to drop; instruction fetch already sees new bytes.
+          break;
+
+        default: {
+          // Everything else (system, CSR, atomics, floating point): out of line.
+          this.pcLo = pcLo;
+          this.pcHi = pcHi;
+          this.stepsInRun = n;
+          const r = this.executeSystem(a, b, npcLo, npcHi);
+          if (r === SYS_EXCEPTION) break;
+          if (r === SYS_EXIT) {
+            retired++;
+            this.pcLo = this.nextLo;
+            this.pcHi = this.nextHi;
+            this.finishRun(n, retired);
+            return n;
+          }
+          npcLo = this.nextLo;
+          npcHi = this.nextHi;
+          if (r === SYS_RESYNC) {
+            retired++;
+            this.pcLo = npcLo;
+            this.pcHi = npcHi;
+            this.finishRun(n, retired);
+            return n;
+          }
+          dBase = this.dBase;
+        }
+      }
+
+      if (this.exc !== 0) {
+        // The instruction faulted: take the exception (or exit) at its pc.
+        this.pcLo = pcLo;
+        this.pcHi = pcHi;
+        if (this.takePending(a)) {
+          this.finishRun(n, retired);
+          return n;
+        }
+        pcLo = this.pcLo;
+        pcHi = this.pcHi;
+        dBase = this.dBase;
+        fTag = this.fTag;
+        continue;
+      }
+      retired++;
+      pcLo = npcLo;
+      pcHi = npcHi;
+      if (this.resync) {
+        this.pcLo = pcLo;
+        this.pcHi = pcHi;
+        this.finishRun(n, retired);
+        return n;
+      }
+    }
+    this.pcLo = pcLo;
+    this.pcHi = pcHi;
+    this.finishRun(n, retired);
+    return n;
+  }
+
+  private finishRun(steps: number, retired: number): void {
+    const k = this.counters;
+    k[K.CYCLES]! += steps;
+    k[K.INSTRET]! += retired;
+    this.stepsInRun = 0;
+  }
+
+  /**
+   * Take the pending exception at pc: exit (returns true) or deliver it.
+   * `a` is the decode-cache word of the faulting instruction (0 when the
+   * fault happened before decode).
+   */
+  private takePending(a: number): boolean {
+    const cause = this.exc - 1;
+    this.exc = 0;
+    let insn = 0;
+    let insnLength = 0;
+    if (a !== 0) {
+      insnLength = a & A_COMPRESSED ? 2 : 4;
+      insn = this.peekInstruction();
+      if (insnLength === 2) insn = this.expand[insn & 0xffff]! || insn & 0xffff;
+    }
+    const exits = this.raiseException(cause, this.excTvalLo, this.excTvalHi, insn, insnLength);
+    if (exits) this.fTag = TLB_INVALID;
+    return exits;
+  }
+
+  // Results of executeSystem.
+  private nextLo = 0;
+  private nextHi = 0;
+
+  /**
+   * Execute an instruction that is not on the fast path. pc is in this.pcLo/Hi;
+   * (npcLo, npcHi) is the sequential next pc. Returns SYS_* and leaves the next
+   * pc in nextLo/nextHi.
+   */
+  private executeSystem(a: number, b: number, npcLo: number, npcHi: number): number {
+    const rd = (a >>> 7) & 0x7e;
+    const r1 = (a >>> 13) & 0x3e;
+    const r2 = (a >>> 18) & 0x3e;
+    this.nextLo = npcLo;
+    this.nextHi = npcHi;
+    const op = a & 0xff;
+    switch (op) {
+      case O.ILLEGAL:
+        return this.illegal(b);
+      case O.ECALL: {
+        const cause =
+          this.priv === PRV_U ? Cause.ECALL_U : this.priv === PRV_S ? Cause.ECALL_S : Cause.ECALL_M;
+        this.pend(cause, 0, 0);
+        return SYS_EXCEPTION;
+      }
+      case O.EBREAK:
+        // tval = pc of the breakpoint (privileged spec 3.1.16).
+        this.pend(Cause.BREAKPOINT, this.pcLo, this.pcHi);
+        return SYS_EXCEPTION;
+      case O.CSRRW:
+      case O.CSRRS:
+      case O.CSRRC:
+      case O.CSRRWI:
+      case O.CSRRSI:
+      case O.CSRRCI:
+        return this.csrInstruction(op, rd, r1, b, (a >>> 14) & 31, a);
+      case O.MRET:
+        if (this.priv < PRV_M) return this.illegal(b);
+        this.mret();
+        this.nextLo = this.pcLo;
+        this.nextHi = this.pcHi;
+        return SYS_RESYNC;
+      case O.SRET:
+        if (this.priv < PRV_S || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TSR) !== 0)) {
+          return this.illegal(b);
+        }
+        this.sret();
+        this.nextLo = this.pcLo;
+        this.nextHi = this.pcHi;
+        return SYS_RESYNC;
+      case O.WFI: {
+        if (this.priv === PRV_U || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TW) !== 0)) {
+          return this.illegal(b);
+        }
+        // Resume at once if an enabled interrupt is already pending (global enables ignored).
+        if ((this.mip() & this.csr[S.MIE]!) !== 0) return SYS_NEXT;
+        this.exitWith(ExitReason.WFI);
+        this.exit.pcLo = npcLo;
+        this.exit.pcHi = npcHi;
+        return SYS_EXIT;
+      }
+      case O.SFENCE_VMA:
+        if (this.priv === PRV_U || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TVM) !== 0)) {
+          return this.illegal(b);
+        }
+        // A full flush is a correct (if conservative) implementation of any sfence.vma.
+        this.flushTlb();
+        return SYS_RESYNC;
+      case O.LR_W:
+      case O.LR_D:
+      case O.SC_W:
+      case O.SC_D:
+      case O.AMO_W:
+      case O.AMO_D:
+        return this.atomic(op, rd, r1, r2, b);
+      case O.FLW:
+      case O.FLD:
+      case O.FSW:
+      case O.FSD:
+        return this.floatMemory(op, (a >>> 8) & 31, r1, r2 >>> 1, b);
+      case O.FP: {
+        if ((this.csr[S.MSTATUS]! & MSTATUS.FS) === 0) return this.illegal(this.peekInstruction());
+        const id = b & 0xffff;
+        const rm = (b >>> 16) & 7;
+        const ok = executeFloat(this.fpu, id, (a >>> 8) & 31, (a >>> 14) & 31, (a >>> 19) & 31, a >>> 25, rm);
+        if (!ok) return this.illegal(this.peekInstruction());
+        this.csr[S.MSTATUS]! |= MSTATUS.FS; // dirty
+        return SYS_NEXT;
+      }
+      case O.HYPERVISOR:
+        return this.illegal(b);
+    }
+    return this.illegal(b);
+  }
+
+  private illegal(bits: number): number {
+    this.pend(Cause.ILLEGAL_INSTRUCTION, bits, 0);
+    return SYS_EXCEPTION;
+  }
+
+  /** CSR instructions (Zicsr): access checks, then read/modify/write. */
+  private csrInstruction(op: number, rd: number, r1: number, csr: number, uimm: number, a: number): number {
+    const x = this.x;
+    const isImm = op >= O.CSRRWI;
+    const kind = isImm ? op - O.CSRRWI : op - O.CSRRW; // 0 write, 1 set, 2 clear
+    // csrrs/csrrc with rs1=x0 (or uimm=0) do not write; csrrw with rd=x0 does not read.
+    const writes = kind === 0 || uimm !== 0;
+    const reads = kind !== 0 || rd !== 64;
+    void a;
+    if (csrPrivilege(csr) > this.priv || (writes && csrReadOnly(csr)))
+      return this.illegal(this.peekInstruction());
+    let oldLo = 0;
+    let oldHi = 0;
+    if (reads || kind !== 0) {
+      if (!readCsr(this, csr)) return this.illegal(this.peekInstruction());
+      oldLo = this.csrLo;
+      oldHi = this.csrHi;
+    }
+    if (writes) {
+      const sLo = isImm ? uimm : x[r1]!;
+      const sHi = isImm ? 0 : x[r1 | 1]!;
+      let nLo = sLo;
+      let nHi = sHi;
+      if (kind === 1) {
+        nLo = oldLo | sLo;
+        nHi = oldHi | sHi;
+      } else if (kind === 2) {
+        nLo = oldLo & ~sLo;
+        nHi = oldHi & ~sHi;
+      }
+      if (!writeCsr(this, csr, nLo, nHi)) return this.illegal(this.peekInstruction());
+    }
+    x[rd] = oldLo;
+    x[rd | 1] = oldHi;
+    return this.resync ? SYS_RESYNC : SYS_NEXT;
+  }
+
+  /** CSR read result (set by readCsr). */
+  csrLo = 0;
+  /** CSR read result, high word. */
+  csrHi = 0;
+
+  /** LR/SC and AMOs (A extension). Accesses must be naturally aligned. */
+  private atomic(op: number, rd: number, r1: number, r2: number, funct5: number): number {
+    const x = this.x;
+    const lo = x[r1]!;
+    const hi = x[r1 | 1]!;
+    const dbl = op === O.LR_D || op === O.SC_D || op === O.AMO_D;
+    const size = dbl ? 8 : 4;
+    const isLr = op === O.LR_W || op === O.LR_D;
+    if ((lo & (size - 1)) !== 0) {
+      this.pend(isLr ? Cause.MISALIGNED_LOAD : Cause.MISALIGNED_STORE, lo, hi);
+      return SYS_EXCEPTION;
+    }
+    if (isLr) {
+      const pa = this.dataPa(lo, hi, size, ACC_LOAD);
+      if (pa < 0) return SYS_EXCEPTION;
+      const off = pa - this.ramBase;
+      if (off < 0 || off >= this.ramSize) {
+        // LR/SC are only supported on RAM (main memory).
+        this.accessFault(ACC_LOAD, lo, hi);
+        return SYS_EXCEPTION;
+      }
+      const v = this.ram32[off >> 2]!;
+      x[rd] = v;
+      x[rd | 1] = dbl ? this.ram32[(off >> 2) + 1]! : v >> 31;
+      this.reservation = off;
+      return SYS_NEXT;
+    }
+    const pa = this.dataPa(lo, hi, size, ACC_STORE);
+    if (pa < 0) return SYS_EXCEPTION;
+    const off = pa - this.ramBase;
+    if (off < 0 || off >= this.ramSize) {
+      this.accessFault(ACC_STORE, lo, hi);
+      return SYS_EXCEPTION;
+    }
+    const i = off >> 2;
+    const ram32 = this.ram32;
+    if (op === O.SC_W || op === O.SC_D) {
+      const ok = this.reservation === off;
+      this.reservation = -1;
+      if (ok) {
+        ram32[i] = x[r2]!;
+        if (dbl) ram32[i + 1] = x[r2 | 1]!;
+        this.ramWritten(off, size);
+      }
+      x[rd] = ok ? 0 : 1;
+      x[rd | 1] = 0;
+      return this.resync ? SYS_RESYNC : SYS_NEXT;
+    }
+    // AMO: read old, compute, write.
+    const oLo = ram32[i]!;
+    const oHi = dbl ? ram32[i + 1]! : oLo >> 31;
+    const sLo = x[r2]!;
+    const sHi = dbl ? x[r2 | 1]! : sLo >> 31;
+    let nLo: number;
+    let nHi: number;
+    switch (funct5) {
+      case 0x01: // swap
+        nLo = sLo;
+        nHi = sHi;
+        break;
+      case 0x00: {
+        // add
+        nLo = (oLo + sLo) | 0;
+        nHi = (oHi + sHi + (nLo >>> 0 < oLo >>> 0 ? 1 : 0)) | 0;
+        break;
+      }
+      case 0x04:
+        nLo = oLo ^ sLo;
+        nHi = oHi ^ sHi;
+        break;
+      case 0x0c:
+        nLo = oLo & sLo;
+        nHi = oHi & sHi;
+        break;
+      case 0x08:
+        nLo = oLo | sLo;
+        nHi = oHi | sHi;
+        break;
+      case 0x10: // min
+      case 0x14: // max
+      case 0x18: // minu
+      case 0x1c: {
+        // maxu
+        const unsigned = funct5 >= 0x18;
+        const ah = unsigned ? oHi >>> 0 : oHi;
+        const bh = unsigned ? sHi >>> 0 : sHi;
+        const less = ah < bh || (ah === bh && oLo >>> 0 < sLo >>> 0);
+        const pickOld = funct5 === 0x10 || funct5 === 0x18 ? less : !less;
+        nLo = pickOld ? oLo : sLo;
+        nHi = pickOld ? oHi : sHi;
+        break;
+      }
+      default:
+        return this.illegal(this.peekInstruction());
+    }
+    ram32[i] = nLo;
+    if (dbl) ram32[i + 1] = nHi;
+    this.ramWritten(off, size);
+    x[rd] = oLo;
+    x[rd | 1] = oHi;
+    return this.resync ? SYS_RESYNC : SYS_NEXT;
+  }
+
+  /** FP loads and stores: the bits move unchanged (NaN-boxing for singles). */
+  private floatMemory(op: number, fd: number, r1: number, fs2: number, imm: number): number {
+    if ((this.csr[S.MSTATUS]! & MSTATUS.FS) === 0) return this.illegal(this.peekInstruction());
+    const x = this.x;
+    const s = x[r1]!;
+    const lo = (s + imm) | 0;
+    const hi = (x[r1 | 1]! + (imm >> 31) + (lo >>> 0 < s >>> 0 ? 1 : 0)) | 0;
+    const fpu = this.fpu;
+    if (op === O.FLW || op === O.FLD) {
+      const size = op === O.FLW ? 4 : 8;
+      const vLo = this.loadSlow(lo, hi, size);
+      if (this.exc !== 0) return SYS_EXCEPTION;
+      if (size === 4) fpu.writeSingleBits(fd, vLo);
+      else fpu.writeDoubleBits(fd, vLo, this.ldHi);
+      this.csr[S.MSTATUS]! |= MSTATUS.FS;
+      return SYS_NEXT;
+    }
+    const u32 = fpu.u32;
+    if (op === O.FSW) this.storeSlow(lo, hi, 4, u32[2 * fs2]! | 0, 0);
+    else this.storeSlow(lo, hi, 8, u32[2 * fs2]! | 0, u32[2 * fs2 + 1]! | 0);
+    if (this.exc !== 0) return SYS_EXCEPTION;
+    return this.resync ? SYS_RESYNC : SYS_NEXT;
+  }
+}
+
+// executeSystem results.
+const SYS_NEXT = 0;
+const SYS_EXCEPTION = 1;
+const SYS_RESYNC = 2;
+const SYS_EXIT = 3;
+
+/** x[rd] = (hi, lo) << s for s in 0..63. */
+function shl(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {
+  if (s === 0) {
+    x[rd] = lo;
+    x[rd | 1] = hi;
+  } else if (s < 32) {
+    x[rd | 1] = (hi << s) | (lo >>> (32 - s));
+    x[rd] = lo << s;
+  } else {
+    x[rd | 1] = lo << (s - 32);
+    x[rd] = 0;
+  }
+}
+
+/** x[rd] = (hi, lo) >>> s (logical). */
+function shr(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {
+  if (s === 0) {
+    x[rd] = lo;
+    x[rd | 1] = hi;
+  } else if (s < 32) {
+    x[rd] = (lo >>> s) | (hi << (32 - s));
+    x[rd | 1] = hi >>> s;
+  } else {
+    x[rd] = hi >>> (s - 32);
+    x[rd | 1] = 0;
+  }
+}
+
+/** x[rd] = (hi, lo) >> s (arithmetic). */
+function sar(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {
+  if (s === 0) {
+    x[rd] = lo;
+    x[rd | 1] = hi;
+  } else if (s < 32) {
+    x[rd] = (lo >>> s) | (hi << (32 - s));
+    x[rd | 1] = hi >> s;
+  } else {
+    x[rd] = hi >> (s - 32);
+    x[rd | 1] = hi >> 31;
+  }
+}
+
+export { PRV_M, PRV_S, PRV_U };
