@@ -124,7 +124,10 @@ const EMPTY_LAYOUT: Layout = {
 
 const alignUp = (v: bigint, a: number): bigint => ((v + BigInt(a) - 1n) / BigInt(a)) * BigInt(a);
 
-/** Place sections: progbits in order of first mention, then nobits, each aligned to its largest alignment. */
+/**
+ * Place sections: progbits in order of first mention, then nobits; the
+ * first at `base`, each later one aligned to its largest alignment.
+ */
 function placeSections(
   sections: readonly SectionDecl[],
   sizes: ReadonlyMap<string, number>,
@@ -134,8 +137,9 @@ function placeSections(
   const ordered = [...sections.filter((s) => !s.nobits), ...sections.filter((s) => s.nobits)];
   const bases = new Map<string, bigint>();
   let at = base;
-  for (const s of ordered) {
-    at = alignUp(at, aligns.get(s.name) ?? MIN_SECTION_ALIGN);
+  for (const [k, s] of ordered.entries()) {
+    // The first section starts exactly at base; the caller chose it.
+    if (k > 0) at = alignUp(at, aligns.get(s.name) ?? MIN_SECTION_ALIGN);
     bases.set(s.name, at);
     at += BigInt(sizes.get(s.name) ?? 0);
   }
