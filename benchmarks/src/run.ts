@@ -1,10 +1,12 @@
 /** Runs every microbenchmark suite in sequence: `pnpm bench:micro [suite]`. */
+import { allocationCheck } from "./alloc-check.js";
 import { cpuSuite } from "./cpu.bench.js";
 import { decodeSuite } from "./decode.bench.js";
 
 const suites: [string, () => Promise<unknown>][] = [
   ["decode", decodeSuite],
   ["cpu", cpuSuite],
+  ["alloc", allocationCheck],
 ];
 const only = process.argv[2];
 for (const [name, run] of suites) {
