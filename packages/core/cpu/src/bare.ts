@@ -29,6 +29,8 @@ export interface BareMachineOptions {
   ramSize?: number;
   /** Called with each byte the program prints. */
   onOutput?: (byte: number) => void;
+  /** PMP entries of the hart (0 or 16). Default 0: no physical memory protection. */
+  pmpEntries?: 0 | 16;
 }
 
 /** The outcome of a bare-metal run. */
@@ -61,7 +63,7 @@ export class BareMachine {
     this.view = new DataView(this.ram.buffer);
     this.hart = new Hart({
       memory: { ram: this.ram, ramBase: BARE_RAM_BASE, bus: new EmptyBus() },
-      pmpEntries: 0,
+      pmpEntries: options.pmpEntries ?? 0,
     });
     this.onOutput = options.onOutput ?? (() => {});
     this.hart.onWatchedStore = (pa) => this.watched(pa);

@@ -225,10 +225,9 @@ function stepsNow(h: Hart): number {
   return h.stepsInRun;
 }
 
+/** Instructions retired before the current one (which has not retired when it reads the counter). */
 function retiredNow(h: Hart): number {
-  // Within a run, instructions retired so far approximate steps (traps are rare); the
-  // current instruction has not retired yet when it reads the counter.
-  return h.instret + Math.max(0, stepsNow(h) - 1);
+  return h.instret + h.retiredInRun;
 }
 
 /** Write CSR `num` (full new value lo/hi, already combined for set/clear). */

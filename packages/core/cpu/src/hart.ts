@@ -358,6 +358,8 @@ export class Hart {
   private resync = false;
   /** Steps executed in the current inner loop, for counters read mid-run (internal). */
   stepsInRun = 0;
+  /** Instructions retired in the current inner loop before the current one (internal). */
+  retiredInRun = 0;
   /** Set by `requestHalt()`. */
   private haltRequested = false;
   /** Called after a store to a watched RAM page, with the physical address and size. */
@@ -853,7 +855,8 @@ export class Hart {
       }
       prevTop = addr * 4;
       if (a === 0) continue;
-      if (end <= lo || pa >= hi) continue; // no overlap
+      // No overlap (a TOR entry with pmpaddr[i-1] >= pmpaddr[i] matches nothing).
+      if (end <= lo || pa >= hi || lo >= hi) continue;
       if (pa < lo || end > hi) return false; // partial match fails (priv spec 3.7.1.3)
       const locked = (cfg & 0x80) !== 0;
       if (prv === PRV_M && !locked) return true;
@@ -863,11 +866,14 @@ export class Hart {
     return prv === PRV_M;
   }
 
-  /** Whether a whole 4 KiB page gets one PMP decision (so it may be cached in a TLB). */
+  /**
+   * Whether every access inside a 4 KiB page is allowed, so the page may be
+   * cached in a TLB: one entry matches the whole page and permits `acc`
+   * (a page that is only partly covered, or denied, stays on the slow path).
+   */
   private pmpPageUniform(page: number, acc: number, prv: number): boolean {
     if (this.pmpEntries === 0) return true;
     if (prv === PRV_M && !this.anyPmpLocked()) return true;
-    // The first and last byte get the same answer and no region boundary lies inside: check by sampling every 4 bytes would be slow; test boundaries.
     return this.pmpAllows(page, 4096, acc, prv);
   }
 
@@ -1067,6 +1073,7 @@ export class Hart {
     const hi = this.pcHi;
     const idx = this.priv * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
     let pageOff: number;
+    let uniform = true;
     if (this.itag[idx] === (lo & PAGE_MASK) && this.itagHi[idx] === hi) {
       pageOff = this.ioff[idx]!;
     } else {
@@ -1082,6 +1089,18 @@ export class Hart {
         this.itag[idx] = lo & PAGE_MASK;
         this.itagHi[idx] = hi;
         this.ioff[idx] = pageOff;
+      } else {
+        // A PMP boundary lies inside this page: check the upper half of a
+        // 32-bit instruction too, and do not keep the page as the current
+        // fetch page, so every instruction here is checked (rare: PMP
+        // regions are normally page-aligned).
+        const half = this.ramU16[off >> 1]!;
+        if ((half & 3) === 3 && (off & 0xfff) !== 0xffe && !this.pmpAllows(pa + 2, 2, ACC_FETCH, this.priv)) {
+          const lo2 = (lo + 2) | 0;
+          this.accessFault(ACC_FETCH, lo2, (hi + (lo2 >>> 0 < 2 ? 1 : 0)) | 0);
+          return false;
+        }
+        uniform = false;
       }
     }
     const page = pageOff >>> 12;
@@ -1094,7 +1113,7 @@ export class Hart {
       this.pageFlags[page]! |= PF_CODE;
       this.evictStorePage(pageOff);
     }
-    this.fTag = lo & PAGE_MASK;
+    this.fTag = uniform ? lo & PAGE_MASK : TLB_INVALID;
     this.fTagHi = hi;
     this.fOff = pageOff;
     this.fCache = cache;
@@ -1228,6 +1247,8 @@ export class Hart {
   /** The raw bits of the instruction at pc (for traces and exits), or 0 if it cannot be fetched. */
   peekInstruction(): number {
     const savedExc = this.exc;
+    const savedLo = this.excTvalLo;
+    const savedHi = this.excTvalHi;
     const lo = this.pcLo;
     const hi = this.pcHi;
     const pa = this.translate(lo, hi, ACC_FETCH, this.priv);
@@ -1243,6 +1264,8 @@ export class Hart {
       }
     }
     this.exc = savedExc;
+    this.excTvalLo = savedLo;
+    this.excTvalHi = savedHi;
     return result;
   }
 
@@ -1277,6 +1300,7 @@ export class Hart {
     let n = 0;
     let retired = 0;
     this.stepsInRun = 0;
+    this.retiredInRun = 0;
 
     while (n < limit) {
       // Fetch.
@@ -1767,6 +1791,7 @@ export class Hart {
           this.pcLo = pcLo;
           this.pcHi = pcHi;
           this.stepsInRun = n;
+          this.retiredInRun = retired;
           const r = this.executeSystem(a, b, npcLo, npcHi);
           if (r === SYS_EXCEPTION) break;
           if (r === SYS_EXIT) {
@@ -1824,6 +1849,7 @@ export class Hart {
     k[K.CYCLES]! += steps;
     k[K.INSTRET]! += retired;
     this.stepsInRun = 0;
+    this.retiredInRun = 0;
   }
 
   /**
@@ -1964,11 +1990,18 @@ export class Hart {
       oldLo = this.csrLo;
       oldHi = this.csrHi;
     }
+    const rdLo = oldLo;
     if (writes) {
       const sLo = isImm ? uimm : x[r1]!;
       const sHi = isImm ? 0 : x[r1 | 1]!;
       let nLo = sLo;
       let nHi = sHi;
+      if (csr === CSR_MIP && kind !== 0) {
+        // The read-modify-write uses only the software-written SEIP bit, not the
+        // external interrupt line ORed into reads (privileged spec 3.1.9).
+        const sei = 1 << Irq.SEI;
+        oldLo = (oldLo & ~sei) | (this.csr[S.MIP_SW]! & sei);
+      }
       if (kind === 1) {
         nLo = oldLo | sLo;
         nHi = oldHi | sHi;
@@ -1978,7 +2011,7 @@ export class Hart {
       }
       if (!writeCsr(this, csr, nLo, nHi)) return this.illegal(this.peekInstruction());
     }
-    x[rd] = oldLo;
+    x[rd] = rdLo;
     x[rd | 1] = oldHi;
     return this.resync ? SYS_RESYNC : SYS_NEXT;
   }
@@ -2115,6 +2148,9 @@ export class Hart {
     return this.resync ? SYS_RESYNC : SYS_NEXT;
   }
 }
+
+/** CSR number of mip. */
+const CSR_MIP = 0x344;
 
 // executeSystem results.
 const SYS_NEXT = 0;
