@@ -129,7 +129,8 @@ describe("every table instruction round-trips through the disassembler and the a
           if (isCompressedHint(insn, s.bits)) {
             // Not compressed back into a HINT, but it means the same: it prints the same text
             // (`mv t6, t6` from the HINT c.addi t6, 0 may become c.mv t6, t6).
-            if (got.length === 2) expect(isCompressedHint(INSTRUCTIONS[decode(got.bits)]!, got.bits)).toBe(false);
+            if (got.length === 2)
+              expect(isCompressedHint(INSTRUCTIONS[decode(got.bits)]!, got.bits)).toBe(false);
             expect(disassembleText(got.bits, pc), pretty).toBe(pretty);
           } else {
             expect(got.length, `${pretty} (from ${exact})`).toBe(2);

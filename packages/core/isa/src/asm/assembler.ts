@@ -336,16 +336,14 @@ function runPass(
           if (fill !== undefined || section.flags !== "rx") {
             w.fill(pad, Number(BigInt.asUintN(8, fill ?? 0n)));
           } else {
-            // Code: zero bytes up to 2-byte alignment, then c.nop (when C is on) and nops.
-            let left = pad;
-            w.fill(left % 2, 0);
-            left -= left % 2;
-            if (left % 4 === 2) {
+            // Code: zero bytes up to 2-byte alignment, nops, then a c.nop (when C is on) for
+            // a 2-byte remainder, in llvm-mc's order.
+            w.fill(pad % 2, 0);
+            for (let left = pad - (pad % 2); left >= 4; left -= 4) w.int(BigInt(NOP), 4);
+            if (pad % 4 >= 2) {
               if (rvc) w.int(BigInt(C_NOP), 2);
               else w.fill(2, 0);
-              left -= 2;
             }
-            for (; left > 0; left -= 4) w.int(BigInt(NOP), 4);
           }
         }
         advance(pad);

@@ -147,6 +147,13 @@ export const lo12 = (v: bigint): bigint => BigInt.asIntN(12, v);
 /** The high 20 bits, rounded so that `(hi20 << 12) + lo12 == v` (as `lui`/`auipc` operand, 0..0xfffff). */
 export const hi20 = (v: bigint): bigint => BigInt.asUintN(20, (v + 0x800n) >> 12n);
 
+/**
+ * Whether a high/low pair can reach `v`: lui and auipc sign-extend their
+ * 32-bit result on RV64, so `(hi20 << 12) + lo12` covers only
+ * [-2^31 - 2^11, 2^31 - 2^11).
+ */
+const reachable = (v: bigint): boolean => v >= -(1n << 31n) - 0x800n && v < (1n << 31n) - 0x800n;
+
 /** Evaluate to a signed 64-bit value, or undefined when some symbol is not (yet) known. */
 export function evaluate(e: Expr, env: EvalEnv): bigint | undefined {
   switch (e.k) {
@@ -195,10 +202,19 @@ export function evaluate(e: Expr, env: EvalEnv): bigint | undefined {
       const a = evaluate(e.arg, env);
       if (a === undefined) return undefined;
       if (e.name === "lo") return lo12(a);
-      if (e.name === "hi") return hi20(a);
-      const offset = wrap(a - env.pc);
-      env.notePcrelHi(offset);
-      return hi20(offset);
+      const v = e.name === "hi" ? a : wrap(a - env.pc);
+      if (!reachable(v)) {
+        const what = e.name === "hi" ? `address 0x${BigInt.asUintN(64, a).toString(16)}` : `offset ${v}`;
+        const fix = e.name === "hi" ? "use la, or %pcrel_hi/%pcrel_lo" : "load the address with li";
+        env.error(
+          "ISA_OPERAND_RANGE",
+          e.pos,
+          `%${e.name}: ${what} is out of reach of a sign-extended 32-bit lui/auipc pair on RV64 (±2 GiB); ${fix}`,
+        );
+        return undefined;
+      }
+      if (e.name === "pcrel_hi") env.notePcrelHi(v);
+      return hi20(v);
     }
   }
 }

@@ -100,10 +100,11 @@ export function parseRegister(
     const lo = field.offset;
     const hi = field.offset + 2 ** field.width - 1;
     const names = kind === "xreg" ? XREG_NAMES : FREG_NAMES;
+    const prefix = kind === "xreg" ? "x" : "f";
     pc.diag.report(
       "ISA_OPERAND_RANGE",
       op.pos,
-      `${what} must be one of ${kind === "xreg" ? "x" : "f"}${lo}..${hi} (${names[lo]}..${names[hi]}), and ${ident.text} is ${kind === "xreg" ? "x" : "f"}${reg.num}; use the 32-bit instruction for other registers`,
+      `${what} must be one of ${prefix}${lo}..${prefix}${hi} (${names[lo]}..${names[hi]}), and ${ident.text} is ${prefix}${reg.num}; use the 32-bit instruction for other registers`,
     );
     return undefined;
   }
@@ -121,7 +122,7 @@ export type Role = "value" | "offset";
 const ALU_IMMEDIATE = new Set(["addi", "addiw", "andi", "ori", "xori", "slti", "sltiu"]);
 
 const show = (v: bigint): string =>
-  v >= -4096n && v <= 4096n ? String(v) : `${v} (0x${BigInt.asUintN(64, v).toString(16)})`;
+  v > -0x10000n && v < 0x10000n ? String(v) : `${v} (0x${BigInt.asUintN(64, v).toString(16)})`;
 
 function advice(insn: Instruction, f: Field, role: Role): string {
   if (f.kind === "target") {
@@ -162,7 +163,8 @@ export function fieldValue(
   const step = 1n << BigInt(f.align);
   const name = insn.name;
   if (v < lo || v > hi) {
-    const range = `${lo}..${hi}${step > 1n ? `, a multiple of ${step}` : ""}`;
+    const top = hi - ((hi - off) % step); // the largest aligned value
+    const range = `${lo}..${top}${step > 1n ? `, a multiple of ${step}` : ""}`;
     const msg =
       f.kind === "target"
         ? `target is ${show(v)} bytes away, out of ${name}'s range (${range})`
