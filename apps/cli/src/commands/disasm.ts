@@ -9,7 +9,7 @@
  * cite the llvm-objdump behaviour each piece reproduces.
  */
 import {
-  disassembleText,
+  disassemble,
   type ElfFile,
   type ElfSection,
   ET_REL,
@@ -214,7 +214,9 @@ export function formatDisassembly(elf: ElfFile, fileName: string, options: Disas
           length === 4
             ? (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0
             : bytes[0]! | (bytes[1]! << 8);
-        const text = disassembleText(bits, pc, { aliases: options.aliases, symbolize });
+        const d = disassemble(bits, pc, { aliases: options.aliases, symbolize });
+        // LLVM prints a real instruction as mnemonic<tab>operands even with no operands; an alias without the tab.
+        const text = d.operands || !d.alias ? `${d.mnemonic}\t${d.operands}` : d.mnemonic;
         out.push(`${padToInstructionColumn(`${prefix} ${rawBytes(bytes)}`)}\t${text}`);
         i += length;
       }

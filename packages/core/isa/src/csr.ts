@@ -117,6 +117,67 @@ export function csrNumber(name: string): number {
   return NUMBER_BY_NAME.get(name) ?? -1;
 }
 
+/**
+ * Names the disassembler prints beyond the CSRs above: ones hvkit does not
+ * implement but llvm-objdump 14 still names — the withdrawn N extension's
+ * user trap CSRs, the vector CSRs, Zkr's seed, Smstateen and the debug
+ * context registers — so listings match LLVM's. {@link csrNumber} knows
+ * them too, so listings assemble; they stay out of {@link csrName} and
+ * {@link allCsrs}, which describe the hart.
+ */
+const PRINT_ONLY: ReadonlyMap<number, string> = new Map([
+  [0x000, "ustatus"],
+  [0x004, "uie"],
+  [0x005, "utvec"],
+  [0x008, "vstart"],
+  [0x009, "vxsat"],
+  [0x00a, "vxrm"],
+  [0x00f, "vcsr"],
+  [0x015, "seed"],
+  [0x040, "uscratch"],
+  [0x041, "uepc"],
+  [0x042, "ucause"],
+  [0x043, "utval"],
+  [0x044, "uip"],
+  [0x102, "sedeleg"],
+  [0x103, "sideleg"],
+  [0x10c, "sstateen0"],
+  [0x10d, "sstateen1"],
+  [0x10e, "sstateen2"],
+  [0x10f, "sstateen3"],
+  [0x30c, "mstateen0"],
+  [0x30d, "mstateen1"],
+  [0x30e, "mstateen2"],
+  [0x30f, "mstateen3"],
+  [0x5a8, "scontext"],
+  [0x60c, "hstateen0"],
+  [0x60d, "hstateen1"],
+  [0x60e, "hstateen2"],
+  [0x60f, "hstateen3"],
+  [0x6a8, "hcontext"],
+  [0x7a8, "mcontext"],
+  [0xc20, "vl"],
+  [0xc21, "vtype"],
+  [0xc22, "vlenb"],
+  [0xda0, "scountovf"],
+]);
+
+// The assembler accepts what the disassembler prints.
+for (const [num, name] of PRINT_ONLY) NUMBER_BY_NAME.set(name, num);
+
+/** Whether the CSR exists only on RV32: the odd pmpcfg registers (privileged spec 3.7.1). */
+const rv32Only = (num: number): boolean => num >= 0x3a1 && num <= 0x3af && (num & 1) === 1;
+
+/**
+ * The name the disassembler prints for a CSR number, as llvm-objdump 14
+ * prints it for RV64: the standard name, a few names of CSRs hvkit does not
+ * implement, and none (a number is printed) for RV32-only CSRs.
+ */
+export function csrPrintedName(num: number): string | undefined {
+  if (rv32Only(num)) return undefined;
+  return NAME_BY_NUMBER.get(num) ?? PRINT_ONLY.get(num);
+}
+
 /** All named CSRs as [number, name] pairs, sorted by number. */
 export function allCsrs(): [number, string][] {
   return [...NAME_BY_NUMBER.entries()].sort((a, b) => a[0] - b[0]);

@@ -5,11 +5,12 @@
  * `c.*` mnemonics with `aliases: false`, like `-M no-aliases`), and
  * pc-relative targets as absolute addresses.
  */
-import { csrName } from "./csr.js";
+import { csrPrintedName } from "./csr.js";
 import { decode, expandCompressed, ILLEGAL, instructionLength } from "./decoder.js";
 import { type Field, getField } from "./fields.js";
 import { FREG_NAMES, ROUNDING_MODES, XREG_NAMES } from "./registers.js";
 import { ALIAS_TABLE, type Alias, INSTRUCTIONS, type Instruction, type SyntaxToken } from "./table/index.js";
+import { parsePattern } from "./table/spec.js";
 
 /** Options for {@link disassemble}. */
 export interface DisasmOptions {
@@ -49,6 +50,31 @@ const MASK64 = (1n << 64n) - 1n;
  */
 const LLVM_REAL = new Set(["unimp"]);
 
+/**
+ * Encodings the instruction set accepts but llvm-objdump 14 prints as
+ * `<unknown>`, as the stricter bit patterns LLVM decodes them with. FENCE
+ * and FENCE.I ignore their reserved fields (unprivileged spec 2.7 and
+ * "Zifencei": implementations shall ignore rs1, rd and unknown fm), and the
+ * exact conversions ignore rm, but LLVM requires them to be zero.
+ */
+const LLVM_STRICT: ReadonlyMap<string, { mask: number; match: number }> = new Map(
+  (
+    [
+      ["fence", "0000 ---- ---- 00000 000 00000 0001111"],
+      ["fence.i", "000000000000 00000 001 00000 0001111"],
+      ["fcvt.d.w", "11010 01 00000 ----- 000 ----- 1010011"],
+      ["fcvt.d.wu", "11010 01 00001 ----- 000 ----- 1010011"],
+      ["fcvt.d.s", "01000 01 00000 ----- 000 ----- 1010011"],
+    ] as const
+  ).map(([name, bits]) => [name, parsePattern(bits, 32)]),
+);
+
+/** Whether llvm-objdump would print this 32-bit instruction as `<unknown>`. */
+function llvmRejects(insn: Instruction, w: number): boolean {
+  const strict = LLVM_STRICT.get(insn.name);
+  return strict !== undefined && (w & strict.mask) >>> 0 !== strict.match;
+}
+
 const aliasesByBase = new Map<number, Alias[]>();
 for (const a of ALIAS_TABLE) {
   if (!a.print) continue;
@@ -79,7 +105,7 @@ function formatValue(f: Field, v: number, st: PrintState): string {
     case "uimm20":
       return String(v & 0xfffff);
     case "csr":
-      return csrName(v) ?? String(v);
+      return csrPrintedName(v) ?? String(v);
     case "rm":
       return ROUNDING_MODES[v] || String(v);
     case "fence":
@@ -150,8 +176,11 @@ export function disassemble(bits: number, pc = 0n, options: DisasmOptions = {}):
     }
     return { id, length, bits: raw, mnemonic: "<unknown>", operands: "", alias: true };
   }
-  const st: PrintState = { pc, symbolize: options.symbolize };
   let insn = INSTRUCTIONS[id]!;
+  if (length === 4 && llvmRejects(insn, raw)) {
+    return { id: ILLEGAL, length, bits: raw, mnemonic: "<unknown>", operands: "", alias: true };
+  }
+  const st: PrintState = { pc, symbolize: options.symbolize };
   let word = raw;
   const compressed = length === 2;
   if (compressed && aliases) {
@@ -179,11 +208,11 @@ export function disassemble(bits: number, pc = 0n, options: DisasmOptions = {}):
 }
 
 /**
- * Disassemble to one line of text in llvm-objdump's layout: mnemonic, a tab,
- * operands — the tab is there for a real instruction even without operands
- * (`ecall\t`) and absent for an operand-less alias (`ret`) or `<unknown>`.
+ * Disassemble to one line of text: mnemonic, a tab, operands. (llvm-objdump
+ * also puts the tab after an operand-less real instruction; listings that
+ * must match it byte for byte use {@link Disassembled.alias} to do the same.)
  */
 export function disassembleText(bits: number, pc = 0n, options: DisasmOptions = {}): string {
   const d = disassemble(bits, pc, options);
-  return d.operands || !d.alias ? `${d.mnemonic}\t${d.operands}` : d.mnemonic;
+  return d.operands ? `${d.mnemonic}\t${d.operands}` : d.mnemonic;
 }
