@@ -7,9 +7,9 @@
  * `hvkit: <code>: <message>`, 2 a usage error (unknown command or option,
  * missing argument) reported with the usage.
  */
-import { IsaError } from "@hvkit/isa";
-import { Command, CommanderError, Option } from "commander";
-import { ASM_FORMATS, runAsm } from "./commands/asm.js";
+import { AsmError, IsaError } from "@hvkit/isa";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { ASM_FORMATS, type AsmOptions, runAsm } from "./commands/asm.js";
 import { runDisasm } from "./commands/disasm.js";
 import { CliError, type Io, nodeIo } from "./io.js";
 
@@ -43,6 +43,15 @@ const SYSTEM_MESSAGES: Readonly<Record<string, string>> = {
 function describeSystemError(e: SystemError): string {
   const what = SYSTEM_MESSAGES[e.code] ?? e.message;
   return e.path ? `${e.path}: ${what}` : what;
+}
+
+/** Parse `--base`: decimal or 0x-prefixed hexadecimal, within 64 bits. */
+function parseAddress(text: string): bigint {
+  if (/^(0x[0-9a-f_]+|[0-9_]+)$/i.test(text)) {
+    const v = BigInt(text.replaceAll("_", ""));
+    if (v < 1n << 64n) return v;
+  }
+  throw new InvalidArgumentError("expected an address such as 0x80000000");
 }
 
 /** commander's excess-argument message does not say which word is extra; this one does. */
@@ -95,12 +104,27 @@ function buildProgram(io: Io): Command {
     .description("assemble a RISC-V source file")
     .argument("<file>", "assembly source")
     .requiredOption("-o, --output <out>", "output file")
-    .addOption(new Option("--format <format>", "output format").choices(ASM_FORMATS).default("elf"))
+    .addOption(
+      new Option("--format <format>", "ELF executable, or the flat image from the base address")
+        .choices(ASM_FORMATS)
+        .default("elf"),
+    )
+    .option("--base <address>", "address of the first section (default 0x80000000)", parseAddress)
+    .option("--compress", "use compressed encodings where they exist")
     .allowExcessArguments(true)
-    .action((file: string, opts: { output: string; format: "elf" | "bin" }, cmd: Command) => {
-      rejectExtraArguments(cmd, 1);
-      runAsm(file, { output: opts.output, format: opts.format }, io);
-    });
+    .action(
+      (
+        file: string,
+        opts: { output: string; format: "elf" | "bin"; base?: bigint; compress?: boolean },
+        cmd: Command,
+      ) => {
+        rejectExtraArguments(cmd, 1);
+        const options: AsmOptions = { output: opts.output, format: opts.format };
+        if (opts.base !== undefined) options.base = opts.base;
+        if (opts.compress) options.compress = true;
+        runAsm(file, options, io);
+      },
+    );
 
   return program;
 }
@@ -121,6 +145,11 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
       if (e.exitCode === 0) return 0;
       // commander already printed the message and the usage.
       return EXIT_USAGE;
+    }
+    if (e instanceof AsmError) {
+      // Every problem the assembler found, one line each, like a compiler.
+      for (const d of e.errors) io.stderr(`hvkit: ${d.code}: ${d.message}\n`);
+      return 1;
     }
     if (e instanceof IsaError || e instanceof CliError) {
       io.stderr(`hvkit: ${e.code}: ${e.message}\n`);
