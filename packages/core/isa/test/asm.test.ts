@@ -742,6 +742,9 @@ describe("errors", () => {
     expect(failure(".byte 300").message).toMatch(
       /^prog.s:1:7: value 300 does not fit a 1-byte value \(-128..255\)/,
     );
+    expect(failure("li a0, 0x10000000000000000").message).toBe(
+      "prog.s:1:8: integer 0x10000000000000000 does not fit in 64 bits",
+    );
     expect(failure('.ascii "abc').message).toBe(
       'prog.s:1:8: unterminated string; close it with " on the same line',
     );

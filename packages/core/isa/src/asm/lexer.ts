@@ -44,7 +44,6 @@ const SIMPLE_ESCAPES: Readonly<Record<string, number>> = {
   n: 10,
   t: 9,
   r: 13,
-  "0": 0,
   "\\": 92,
   '"': 34,
   "'": 39,
@@ -148,6 +147,8 @@ export function tokenize(source: string, diag: Diagnostics): Token[] {
       const text = source.slice(start, i);
       const local = /^([0-9]+)([bf])$/.exec(text);
       const value = parseInteger(text);
+      if (value !== undefined && value >= 1n << 64n)
+        diag.syntax(p, `integer ${text} does not fit in 64 bits`);
       if (value !== undefined) out.push({ kind: "number", text, pos: p, value });
       else if (local) out.push({ kind: "local", text, pos: p });
       else diag.syntax(p, `malformed number "${text}"; write decimal, 0x hex, 0b binary or 0 octal`);
