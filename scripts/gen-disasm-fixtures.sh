@@ -48,8 +48,10 @@ build O0 -O0 -mcmodel=medany
 build O2 -O2 -mcmodel=medany
 build Os -Os -mcmodel=medany
 build O2-norelax -O2 -mcmodel=medany -mno-relax
-# One relocatable object, where branch targets are named within their section.
+# Relocatable objects, where branch targets are named within their section:
+# one compiled, and the hand-picked encodings.
 (cd "$src" && "$CLANG" "${common[@]}" -O2 -c system.c -o "$out/system-O2.o")
+(cd "$src" && "$CLANG" "${common[@]}" -c encodings.S -o "$out/encodings.o")
 
 cd "$out"
 for f in *.elf *.o; do

@@ -1,10 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type ElfImage,
   EM_RISCV,
+  ET_EXEC,
+  ET_REL,
   IsaError,
   PF_R,
   PF_W,
@@ -175,6 +177,26 @@ describe("standard tools accept written files", () => {
     expect(r.stdout).toContain("<_start>:");
     expect(r.stdout).toMatch(/li\ta0, 42/);
     expect(r.stdout).toMatch(/ecall/);
+  });
+});
+
+describe("readElf on files clang and ld.lld wrote", () => {
+  const dir = join(import.meta.dirname, "fixtures", "disasm");
+  const files = readdirSync(dir).filter((f) => /\.(elf|o)$/.test(f));
+
+  it.each(files)("%s", (file) => {
+    const elf = readElf(readFileSync(join(dir, file)));
+    expect(elf.machine).toBe(EM_RISCV);
+    expect(elf.type).toBe(file.endsWith(".o") ? ET_REL : ET_EXEC);
+    const text = elf.sections.find((s) => s.name === ".text")!;
+    expect(text.flags & SHF_EXECINSTR).toBe(SHF_EXECINSTR);
+    expect(text.data.length).toBe(text.size);
+    expect(elf.symbols.some((s) => s.type === STT_FUNC && s.sectionIndex === text.index)).toBe(true);
+    if (elf.type === ET_EXEC) {
+      expect(elf.entry).toBe(0x8000_0000n);
+      const load = elf.segments.filter((s) => s.type === PT_LOAD);
+      expect(load.some((s) => s.vaddr === text.address && s.flags & PF_X)).toBe(true);
+    }
   });
 });
 
