@@ -1179,23 +1179,21 @@ export class Fpu {
 
   /** Round a finite or infinite v to an integral value under rm. */
   private rint(v: number, rm: number): number {
-    let t: number;
-    let d: number;
     switch (rm) {
-      case RNE:
-        t = Math.floor(v);
-        d = v - t; // exact
-        return d > 0.5 || (d === 0.5 && t % 2 !== 0) ? t + 1 : t;
       case RTZ:
         return Math.trunc(v);
       case RDN:
         return Math.floor(v);
       case RUP:
         return Math.ceil(v);
-      default:
-        t = Math.floor(v);
-        d = v - t;
-        return d > 0.5 || (d === 0.5 && v > 0) ? t + 1 : t;
+      default: {
+        // Nearest: work on |v|, where |v| - floor(|v|) is exact (v - floor(v) is not for -1 < v < 0).
+        const av = Math.abs(v);
+        let t = Math.floor(av);
+        const d = av - t;
+        if (d > 0.5 || (d === 0.5 && (rm === RMM || t % 2 !== 0))) t += 1;
+        return v < 0 ? -t : t;
+      }
     }
   }
 
