@@ -33,9 +33,10 @@ export interface Disassembled {
   /** Printed operands, comma-and-space separated. */
   readonly operands: string;
   /**
-   * Whether the printed form is a pseudo-instruction. llvm-objdump prints a
-   * real instruction as mnemonic, tab, operands even when there are no
-   * operands (`ecall<tab>`), an alias without the tab (`ret`).
+   * Whether the printed form is a pseudo-instruction (or `<unknown>`).
+   * llvm-objdump prints a real instruction as mnemonic, tab, operands even
+   * when there are no operands (`ecall<tab>`), an alias or `<unknown>`
+   * without the tab (`ret`).
    */
   readonly alias: boolean;
   /** Branch or jump target, when the instruction has a pc-relative one. */
