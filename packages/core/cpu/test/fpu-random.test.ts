@@ -153,7 +153,7 @@ function check(file: string, rows: string[][]): string[] {
     for (let rm = 0; rm <= 4; rm++) {
       const e = expected(file, fields, rm);
       if (!e) continue;
-      fields.forEach((h, k) => setF(fpu, k + 1, h));
+      for (let k = 0; k < fields.length; k++) setF(fpu, k + 1, fields[k]!);
       fpu.fflags = 0;
       spec.run(fpu, rm);
       const got = getF(fpu, 4, spec.result === "fs" ? "s" : "d");
