@@ -12,9 +12,20 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { instructionByName, readElf } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
-import { formatDisassembly } from "../../../../apps/cli/src/commands/disasm.js";
+import { formatDisassembly } from "../src/commands/disasm.js";
 
-const DIR = join(import.meta.dirname, "fixtures", "disasm");
+const DIR = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "..",
+  "packages",
+  "core",
+  "isa",
+  "test",
+  "fixtures",
+  "disasm",
+);
 const FILES = readdirSync(DIR)
   .filter((f) => /\.(elf|o)$/.test(f))
   .sort();
