@@ -25,7 +25,7 @@ export const nodeIo: Io = {
 };
 
 /** Error codes the CLI itself raises (the ISA package's errors keep their own codes). */
-export type CliErrorCode = "CLI_NO_SUCH_SECTION" | "CLI_NOT_CODE";
+export type CliErrorCode = "CLI_NO_SUCH_SECTION" | "CLI_NOT_CODE" | "CLI_GUEST_DID_NOT_FINISH" | "CLI_USAGE";
 
 /** An expected failure, reported as `hvkit: <code>: <message>` with exit code 1. */
 export class CliError extends Error {

@@ -7,14 +7,17 @@
  * `hvkit: <code>: <message>`, 2 a usage error (unknown command or option,
  * missing argument) reported with the usage.
  */
+import { CpuError } from "@hvkit/cpu";
 import { AsmError, IsaError } from "@hvkit/isa";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ASM_FORMATS, type AsmOptions, runAsm } from "./commands/asm.js";
 import { runDisasm } from "./commands/disasm.js";
+import { runBare } from "./commands/run.js";
 import { CliError, type Io, nodeIo } from "./io.js";
 
 export { type AsmOptions, runAsm } from "./commands/asm.js";
 export { type DisasmOptions, formatDisassembly, runDisasm } from "./commands/disasm.js";
+export { type RunBareOptions, type RunStats, runBare } from "./commands/run.js";
 export { CliError, type CliErrorCode, type Io, nodeIo } from "./io.js";
 
 /** Exit code of a usage error: 2, as shell builtins and most Unix tools use. */
@@ -52,6 +55,26 @@ function parseAddress(text: string): bigint {
     if (v < 1n << 64n) return v;
   }
   throw new InvalidArgumentError("expected an address such as 0x80000000");
+}
+
+/** Parse a size such as 64M, 512M, 1G or a byte count; a multiple of 4 KiB up to 2 GiB. */
+function parseMemorySize(text: string): number {
+  const m = /^(\d+)([KMG]?)i?B?$/i.exec(text);
+  if (m) {
+    const unit = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase()]!;
+    const bytes = Number(m[1]) * unit;
+    if (bytes > 0 && bytes <= 2 * 1024 ** 3 && bytes % 4096 === 0) return bytes;
+  }
+  throw new InvalidArgumentError("expected a size such as 64M or 1G (a multiple of 4 KiB, at most 2G)");
+}
+
+/** Parse a positive integer count. */
+function parseCount(text: string): number {
+  if (/^\d+$/.test(text.replaceAll("_", ""))) {
+    const v = Number(text.replaceAll("_", ""));
+    if (v > 0 && Number.isSafeInteger(v)) return v;
+  }
+  throw new InvalidArgumentError("expected a positive whole number");
 }
 
 /** commander's excess-argument message does not say which word is extra; this one does. */
@@ -126,8 +149,36 @@ function buildProgram(io: Io): Command {
       },
     );
 
+  configure(program.command("run"))
+    .description("run a guest; today: a bare-metal program on the bare machine (--bare)")
+    .requiredOption("--bare <file>", "bare-metal RISC-V ELF: RAM at 0x80000000, results through HTIF tohost")
+    .option("--memory <size>", "RAM size", parseMemorySize, 64 * 1024 * 1024)
+    .option(
+      "--max-steps <n>",
+      "stop after this many steps (instructions plus traps)",
+      parseCount,
+      10_000_000_000,
+    )
+    .option("--stats", "print instructions, steps, wall time and MIPS to stderr at the end")
+    .option("--stats-json <file>", "write the statistics as JSON (schema hvkit.run-stats/1)")
+    .action(
+      (
+        opts: { bare: string; memory: number; maxSteps: number; stats?: boolean; statsJson?: string },
+        cmd: Command,
+      ) => {
+        rejectExtraArguments(cmd, 0);
+        const options: Parameters<typeof runBare>[1] = { maxSteps: opts.maxSteps, memory: opts.memory };
+        if (opts.stats) options.stats = true;
+        if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
+        exitCode = runBare(opts.bare, options, io);
+      },
+    );
+
   return program;
 }
+
+/** Exit code chosen by a command that runs a guest (its result), reset per main() call. */
+let exitCode = 0;
 
 /**
  * Run the CLI on `argv` (as in process.argv: the node binary, the script,
@@ -136,9 +187,10 @@ function buildProgram(io: Io): Command {
  */
 export async function main(argv: readonly string[], io: Io = nodeIo): Promise<number> {
   const program = buildProgram(io);
+  exitCode = 0;
   try {
     await program.parseAsync([...argv], { from: "node" });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version requests end here too, successfully.
@@ -151,7 +203,7 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
       for (const d of e.errors) io.stderr(`hvkit: ${d.code}: ${d.message}\n`);
       return 1;
     }
-    if (e instanceof IsaError || e instanceof CliError) {
+    if (e instanceof IsaError || e instanceof CliError || e instanceof CpuError) {
       io.stderr(`hvkit: ${e.code}: ${e.message}\n`);
       return 1;
     }
