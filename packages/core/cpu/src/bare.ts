@@ -10,7 +10,7 @@
  * (64) is served. Device 1 command 1 prints the payload's low byte.
  */
 import { readElf } from "@hvkit/isa";
-import { ExitReason } from "./constants.js";
+import { ExitReason, Irq } from "./constants.js";
 import { CpuError } from "./errors.js";
 import { Hart } from "./hart.js";
 import { EmptyBus } from "./memory.js";
@@ -111,11 +111,23 @@ export class BareMachine {
       if (left <= 0) return this.result("budget", start);
       const reason = hart.run(Math.min(SLICE, left));
       if (reason === ExitReason.WFI) {
-        // No devices can wake the hart: a WFI with nothing pending never ends.
-        if ((hart.mip() & hart.csr[S.MIE]!) === 0) return this.result("wfi-deadlock", start);
+        // The only wake-up source is the Sstc timer: skip idle time to its deadline.
+        // With no timer armed, a WFI with nothing pending never ends.
+        const ticks = this.ticksToTimer();
+        if (ticks > 0) hart.skipTime(ticks);
+        else if ((hart.mip() & hart.csr[S.MIE]!) === 0) return this.result("wfi-deadlock", start);
       }
     }
     return this.result("exit", start);
+  }
+
+  /** Ticks until stimecmp when the Sstc timer is on and its interrupt enabled, else 0. */
+  private ticksToTimer(): number {
+    const c = this.hart.csr;
+    if ((c[S.MENVCFG + 1]! & 0x80000000) === 0 || (c[S.MIE]! & (1 << Irq.STI)) === 0) return 0;
+    const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
+    const now = this.hart.time();
+    return cmp > now && cmp - now < Number.MAX_SAFE_INTEGER ? cmp - now : 0;
   }
 
   private result(reason: BareResult["reason"], start: number): BareResult {

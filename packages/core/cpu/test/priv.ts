@@ -22,11 +22,13 @@ export const irqCause = (n: number): bigint => BigInt.asIntN(64, (1n << 63n) | B
 
 /**
  * The handlers. M-mode: log (mcause, mepc, mtval, mstatus) at s10, then
+ *  - for an interrupt: disable it in mie, clear it in mip (if software
+ *    writable) and resume at mepc;
  *  - with a7 = -1: continue in M-mode at s11 (see {@link toM});
  *  - else if s11 is set: return (mret) to s11 in the trapping mode, clearing s11;
  *  - else: skip the 4-byte trapping instruction.
- * S-mode (stvec): the same with (scause, sepc, stval, sstatus) at s9 and sret.
- * Both clobber t6 only.
+ * S-mode (stvec): the same with (scause, sepc, stval, sstatus) at s9, sie/sip and sret.
+ * Both clobber t5 and t6 only.
  */
 const HANDLERS = `
 .align 6
@@ -40,6 +42,14 @@ mtrap:
   csrr t6, mstatus
   sd t6, 24(s10)
   addi s10, s10, 32
+  csrr t6, mcause
+  bgez t6, 3f
+  li t5, 1
+  sll t5, t5, t6            # 1 << cause (the shift uses the low 6 bits)
+  csrc mie, t5
+  csrc mip, t5
+  mret
+3:
   li t6, -1
   bne a7, t6, 1f
   li a7, 0
@@ -70,6 +80,14 @@ strap:
   csrr t6, sstatus
   sd t6, 24(s9)
   addi s9, s9, 32
+  csrr t6, scause
+  bgez t6, 3f
+  li t5, 1
+  sll t5, t5, t6
+  csrc sie, t5
+  csrc sip, t5
+  sret
+3:
   beqz s11, 2f
   csrw sepc, s11
   li s11, 0
