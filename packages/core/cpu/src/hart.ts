@@ -970,11 +970,12 @@ export class Hart {
   /** Store `size` bytes of (vLo, vHi). */
   private storeSlow(lo: number, hi: number, size: number, vLo: number, vHi: number): void {
     if ((lo & (size - 1)) !== 0) {
-      // Misaligned: translate both ends first so a fault writes nothing.
-      if (this.dataPa(lo, hi, 1, ACC_STORE) < 0) return;
-      const lo2 = (lo + size - 1) | 0;
-      const hi2 = (hi + (lo2 >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
-      if (this.dataPa(lo2 & PAGE_MASK, hi2, 1, ACC_STORE) < 0) return;
+      // Misaligned: check every byte first (a page or a PMP boundary may lie
+      // inside), so a fault writes nothing and reports the first failing byte.
+      for (let i = 0; i < size; i++) {
+        const l = (lo + i) | 0;
+        if (this.dataPa(l, (hi + (l >>> 0 < lo >>> 0 ? 1 : 0)) | 0, 1, ACC_STORE) < 0) return;
+      }
       for (let i = 0; i < size; i++) {
         const l = (lo + i) | 0;
         const h = (hi + (l >>> 0 < lo >>> 0 ? 1 : 0)) | 0;

@@ -240,6 +240,29 @@ ${toM()}
     ]);
   });
 
+  it("misaligned accesses across pages translate each page; a fault reports the failing page and writes nothing", () => {
+    const g = mmu(`
+${SATP_ON()}
+${enter(1)}
+  li t1, 1 << 18
+  csrs sstatus, t1          # SUM, for the user page at 0x1000
+  li t0, 0x1ffc
+  ld s1, 0(t0)              # last word of page_u, first word of page_r
+  li t0, 0x8ffc
+  li t1, -1
+  sd t1, 0(t0)              # 0x9000 is unmapped: store page fault, nothing written
+  ld a0, 0(t0)              # load page fault
+  lw s2, 0(t0)              # the 4 bytes before the boundary: unchanged
+${toM()}
+`);
+    expect(faults(g)).toEqual([
+      [15n, 0x9000n],
+      [13n, 0x9000n],
+    ]);
+    expect(g.x(9)).toBe(0x2222n << 32n);
+    expect(g.x(18)).toBe(0x05130000n); // the .half 0x0513 at the end of page_rwx
+  });
+
   it("hardware A/D updates are visible in the PTE: A on access, D only on a store", () => {
     const g = mmu(`
 ${SATP_ON()}

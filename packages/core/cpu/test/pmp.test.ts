@@ -189,6 +189,32 @@ split_mid:
   });
 });
 
+describe("misaligned accesses", () => {
+  it("a misaligned store across a PMP boundary faults at the first denied byte and writes nothing", () => {
+    // Regression: only the first and last bytes' pages were checked, so the bytes
+    // before the boundary were written before the fault.
+    const g = pmp(`
+${CATCH_ALL}
+  li t0, 0x80100000 >> 2
+  csrw pmpaddr0, t0         # OFF: bottom
+  li t0, 0x80100010 >> 2
+  csrw pmpaddr1, t0         # TOR [0x80100000, 0x80100010): RW
+  li t0, ${napot(0x80100000, 0x1000)}
+  csrw pmpaddr2, t0         # the rest of the page: R
+  li t0, ${cfg(0, TOR | R | W, NAPOT | R)}
+  csrw pmpcfg0, t0
+${enter(1)}
+  li t0, 0x8010000c
+  li t1, -1
+  sd t1, 0(t0)              # bytes 0xc..0xf allowed, 0x10..0x13 not
+  ld s1, 0(t0)              # loads are fine on both sides
+${toM()}
+`);
+    expect(faults(g)).toEqual([[7n, 0x80100010n]]);
+    expect(g.x(9)).toBe(0n);
+  });
+});
+
 describe("locked entries", () => {
   it("bind M-mode too and freeze their pmpcfg byte and pmpaddr (and pmpaddr[i-1] under a locked TOR)", () => {
     const g = pmp(`
