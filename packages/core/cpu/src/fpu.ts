@@ -45,6 +45,8 @@ const TWO128 = 2 ** 128;
 /** Fast-path bounds: inside them the error terms of * and / are exact binary64 values. */
 const LOW = 2 ** -960;
 const HIGH = 2 ** 960;
+/** Fast-path bound on fma's product and addend: their sum and its neighbours stay finite. */
+const BIG = 2 ** 1020;
 /** Operand bound under which Veltkamp splitting cannot overflow. */
 const SPLIT_MAX = 2 ** 995;
 /** Scale factor for a stand-in error term: far below half an ulp, never zero. */
@@ -159,7 +161,7 @@ export class Fpu {
     const b = this.f64[rs2];
     let r = a * b;
     const ar = Math.abs(r);
-    if (ar >= LOW && ar <= HIGH * 2 ** 60 && Math.abs(a) < SPLIT_MAX && Math.abs(b) < SPLIT_MAX) {
+    if (ar >= LOW && ar <= BIG && Math.abs(a) < SPLIT_MAX && Math.abs(b) < SPLIT_MAX) {
       let t = SPLIT * a;
       const ah = t - (t - a);
       const al = a - ah;
@@ -906,15 +908,11 @@ export class Fpu {
     rs3: number,
     rm: number,
   ): void {
-    if (a - a + (b - b) + (c - c) !== 0) {
-      this.fmaSpecial(rd, a, b, c, rs1, rs2, rs3, false);
-      return;
-    }
     const uh = a * b;
     const au = Math.abs(uh);
-    let r: number;
-    if (au >= LOW && au <= HIGH * 2 ** 60 && Math.abs(a) < SPLIT_MAX && Math.abs(b) < SPLIT_MAX) {
-      // a*b = uh + ul exactly (Dekker); then an exact expansion of uh + ul + c by TwoSums.
+    // Fast path: a*b is in the range where Dekker's product is exact and nothing overflows.
+    if (au >= LOW && au <= BIG && Math.abs(c) <= BIG && Math.abs(a) < SPLIT_MAX && Math.abs(b) < SPLIT_MAX) {
+      // a*b = uh + ul exactly; then an exact expansion of uh + ul + c by TwoSums.
       let v = SPLIT * a;
       const ah = v - (v - a);
       const al = a - ah;
@@ -923,57 +921,92 @@ export class Fpu {
       const bl = b - bh;
       const ul = ah * bh - uh + ah * bl + al * bh + al * bl;
       const s = uh + c;
-      if (!(Math.abs(s) <= HIGH * 2 ** 60)) {
-        this.fmaSlowD(rd, a, b, c, rm);
-        return;
-      }
       v = s - uh;
       const e1 = uh - (s - v) + (c - v);
       const t = ul + e1;
       v = t - ul;
       const e2 = ul - (t - v) + (e1 - v);
-      r = s + t;
+      let r = s + t;
       v = r - s;
       const e3 = s - (r - v) + (t - v);
-      // Now X = r + e3 + e2 exactly, r = RNE(s + t); |e2| is far below ulp(r) (e2 != 0 needs
+      // X = r + e3 + e2 exactly with r = RNE(s + t); |e2| is far below ulp(r) (e2 != 0 needs
       // e1 != 0, hence no cancellation in uh + c), so X is within one ulp of r.
       const d = e3 + e2;
       if (d === 0) {
         if (r === 0) r = rm === RDN ? -0 : 0; // exact cancellation
-      } else if (Math.abs(r) >= LOW) {
-        this.fflags |= NX;
-        let lo = d;
-        // Half the gap towards X is at least |r| * 2^-55: below that, r is RNE(X) and no tie.
-        if (Math.abs(d) > Math.abs(r) * 2 ** -55) {
-          v = d - e3;
-          const e4 = e3 - (d - v) + (e2 - v); // X = r + d + e4 exactly
-          const n = this.stepD(r, d);
-          const h = (n - r) * 0.5;
-          const ad = Math.abs(d);
-          const ah2 = Math.abs(h);
-          if (ad > ah2 || (ad === ah2 && e4 !== 0 && e4 > 0 === d > 0)) {
-            // Past the midpoint: n is RNE(X), and X - n is below half a gap.
-            r = n;
-            lo = -h * 0.5;
-          } else if (ad === ah2) {
-            if (e4 !== 0) lo = d * 0.5;
-            else if (this.oddD(r)) {
-              // Exact tie and r is odd: RNE(X) is n.
-              r = n;
-              lo = -d;
-            }
-          }
-        }
-        if (rm !== RNE) r = this.dirD(r, lo, rm);
-      } else {
-        this.fmaSlowD(rd, a, b, c, rm);
+        this.f64[rd] = r;
         return;
       }
-    } else if (a === 0 || b === 0) {
+      if (Math.abs(r) >= LOW) {
+        this.fflags |= NX;
+        let lo = d;
+        // r + d rounds back to r when |d| is below half the gap towards X (or a tie and r
+        // even), and r + 2d is exactly the neighbour only when |d| is exactly half the gap.
+        if (r + d !== r || r + 2 * d - r === 2 * d) {
+          r = this.fmaNearTieD(r, d, e3, e2);
+          lo = this.nearTieLo;
+        }
+        if (rm !== RNE) r = this.dirD(r, lo, rm);
+        this.f64[rd] = r;
+        return;
+      }
+    }
+    this.fmaRareD(rd, a, b, c, rs1, rs2, rs3, rm);
+  }
+
+  /** Second output of fmaNearTieD. */
+  private nearTieLo = 0;
+
+  /**
+   * fma rounding when X = r + d + e4 (d = RNE(e3 + e2)) lies at or past the midpoint
+   * between r and its neighbour towards X as seen by d: returns RNE(X) and leaves in
+   * nearTieLo a stand-in for X minus it (its sign, and half the gap exactly on a tie).
+   */
+  private fmaNearTieD(r: number, d: number, e3: number, e2: number): number {
+    const v = d - e3;
+    const e4 = e3 - (d - v) + (e2 - v); // X = r + d + e4 exactly
+    const half = r + 2 * d - r === 2 * d; // |d| is exactly half the gap
+    const n = half ? r + 2 * d : r + d;
+    if (half && (e4 === 0 || e4 > 0 !== d > 0)) {
+      if (e4 !== 0) {
+        this.nearTieLo = d * 0.5; // just short of the midpoint: r
+        return r;
+      }
+      // An exact tie: RNE picks the even one, which r + d computed.
+      if (r + d === r) {
+        this.nearTieLo = d;
+        return r;
+      }
+      this.nearTieLo = -d;
+      return n;
+    }
+    // Past the midpoint: n is RNE(X), and X - n is below half a gap, opposite to d.
+    this.nearTieLo = (r - n) * 0.25;
+    return n;
+  }
+
+  /** fma outside the fast path: non-finite or zero operands, extreme exponents. */
+  private fmaRareD(
+    rd: number,
+    a: number,
+    b: number,
+    c: number,
+    rs1: number,
+    rs2: number,
+    rs3: number,
+    rm: number,
+  ): void {
+    if (a - a + (b - b) + (c - c) !== 0) {
+      this.fmaSpecial(rd, a, b, c, rs1, rs2, rs3, false);
+      return;
+    }
+    const uh = a * b;
+    let r: number;
+    if (a === 0 || b === 0) {
       if (c !== 0) r = c;
       else if (rm === RDN) r = 1 / uh < 0 || 1 / c < 0 ? -0 : 0;
       else r = uh + c;
-    } else if (Math.abs(c) >= LOW && au <= Math.abs(c) * 2 ** -102) {
+    } else if (Math.abs(c) >= LOW && Math.abs(uh) <= Math.abs(c) * 2 ** -102) {
       // The product is far below half an ulp of c: c is RNE(X), and X - c has the product's sign.
       this.fflags |= NX;
       r = rm === RNE ? c : this.dirD(c, (a < 0 !== b < 0 ? -1 : 1) * Math.abs(c) * 2 ** -110, rm);
@@ -1063,6 +1096,16 @@ export class Fpu {
   private roundS(hi: number, lo: number, rm: number): number {
     const s = Math.fround(hi);
     if (s === hi && lo === 0) return s;
+    if (rm === RNE) {
+      // fround(hi) is RNE(X) unless hi is exactly a binary32 midpoint (then 2*hi - s, computed
+      // exactly, is the other neighbour) and lo breaks the tie; normal results cannot underflow.
+      const as = Math.abs(s);
+      const t = 2 * hi - s;
+      if (as > MIN_S && as <= MAX_S && (lo === 0 || s === hi || Math.fround(t) !== t)) {
+        this.fflags |= NX;
+        return s;
+      }
+    }
     return this.roundSInexact(hi, lo, s, rm);
   }
 
