@@ -34,6 +34,8 @@ export { DZ, NV, NX, OF, UF } from "./fpu/exact.js";
 
 /** Veltkamp splitter for binary64: 2^27 + 1. */
 const SPLIT = 134217729;
+/** u(1 + 2u) for u = 2^-53: r + PHI*r is r's successor away from zero (see dirD). */
+const PHI = 2 ** -53 + 2 ** -105;
 const MAX_D = Number.MAX_VALUE;
 const MAX_S = 3.4028234663852886e38;
 /** Smallest normal binary32. */
@@ -52,6 +54,9 @@ const SPLIT_MAX = 2 ** 995;
 /** Scale factor for a stand-in error term: far below half an ulp, never zero. */
 const STANDIN = 2 ** -60;
 const INT32_LIMIT = 2147483648;
+/** fma variants: negate the product (FNMSUB, FNMADD) and/or the addend (FMSUB, FNMADD). */
+const NEG_PRODUCT = 1;
+const NEG_C = 2;
 const UINT32_LIMIT = 4294967296;
 const INT64_LIMIT = 2 ** 63;
 const UINT64_LIMIT = 2 ** 64;
@@ -141,7 +146,7 @@ export class Fpu {
   faddD(rd: number, rs1: number, rs2: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.addD(rd, this.f64[rs1], this.f64[rs2], rs1, rs2, rm);
+    this.addD(rd, rs1, rs2, false, rm);
     return true;
   }
 
@@ -149,7 +154,7 @@ export class Fpu {
   fsubD(rd: number, rs1: number, rs2: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.addD(rd, this.f64[rs1], -this.f64[rs2], rs1, rs2, rm);
+    this.addD(rd, rs1, rs2, true, rm);
     return true;
   }
 
@@ -174,7 +179,7 @@ export class Fpu {
         if (rm !== RNE) r = this.dirD(r, err, rm);
       }
       this.f64[rd] = r;
-    } else this.mulSlowD(rd, a, b, rs1, rs2, rm);
+    } else this.mulSlowD(rd, rs1, rs2, rm);
     return true;
   }
 
@@ -205,7 +210,7 @@ export class Fpu {
         if (rm !== RNE) q = this.dirD(q, (rem > 0 === b > 0 ? aq : -aq) * STANDIN, rm);
       }
       this.f64[rd] = q;
-    } else this.divSlowD(rd, a, b, rs1, rs2, rm);
+    } else this.divSlowD(rd, rs1, rs2, rm);
     return true;
   }
 
@@ -254,8 +259,7 @@ export class Fpu {
   fmaddD(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    const f = this.f64;
-    this.fmaD(rd, f[rs1], f[rs2], f[rs3], rs1, rs2, rs3, rm);
+    this.fmaD(rd, rs1, rs2, rs3, 0, rm);
     return true;
   }
 
@@ -263,8 +267,7 @@ export class Fpu {
   fmsubD(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    const f = this.f64;
-    this.fmaD(rd, f[rs1], f[rs2], -f[rs3], rs1, rs2, rs3, rm);
+    this.fmaD(rd, rs1, rs2, rs3, NEG_C, rm);
     return true;
   }
 
@@ -272,8 +275,7 @@ export class Fpu {
   fnmsubD(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    const f = this.f64;
-    this.fmaD(rd, -f[rs1], f[rs2], f[rs3], rs1, rs2, rs3, rm);
+    this.fmaD(rd, rs1, rs2, rs3, NEG_PRODUCT, rm);
     return true;
   }
 
@@ -281,8 +283,7 @@ export class Fpu {
   fnmaddD(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    const f = this.f64;
-    this.fmaD(rd, -f[rs1], f[rs2], -f[rs3], rs1, rs2, rs3, rm);
+    this.fmaD(rd, rs1, rs2, rs3, NEG_PRODUCT | NEG_C, rm);
     return true;
   }
 
@@ -382,7 +383,7 @@ export class Fpu {
   fcvtWD(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toW(rd, this.f64[rs1], rm);
+    this.toW(rd, rs1, false, rm);
     return true;
   }
 
@@ -390,7 +391,7 @@ export class Fpu {
   fcvtWuD(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toWu(rd, this.f64[rs1], rm);
+    this.toWu(rd, rs1, false, rm);
     return true;
   }
 
@@ -398,7 +399,7 @@ export class Fpu {
   fcvtLD(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toL(rd, this.f64[rs1], rm);
+    this.toL(rd, rs1, false, rm);
     return true;
   }
 
@@ -406,7 +407,7 @@ export class Fpu {
   fcvtLuD(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toLu(rd, this.f64[rs1], rm);
+    this.toLu(rd, rs1, false, rm);
     return true;
   }
 
@@ -430,7 +431,7 @@ export class Fpu {
   fcvtDL(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fromInt64D(rd, this.x[2 * rs1 + 1] * UINT32_LIMIT, this.x[2 * rs1] >>> 0, rm);
+    this.fromInt64D(rd, rs1, false, rm);
     return true;
   }
 
@@ -438,7 +439,7 @@ export class Fpu {
   fcvtDLu(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fromInt64D(rd, (this.x[2 * rs1 + 1] >>> 0) * UINT32_LIMIT, this.x[2 * rs1] >>> 0, rm);
+    this.fromInt64D(rd, rs1, true, rm);
     return true;
   }
 
@@ -475,7 +476,7 @@ export class Fpu {
   faddS(rd: number, rs1: number, rs2: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.addS(rd, this.valS(rs1), this.valS(rs2), rs1, rs2, rm);
+    this.addS(rd, rs1, rs2, false, rm);
     return true;
   }
 
@@ -483,7 +484,7 @@ export class Fpu {
   fsubS(rd: number, rs1: number, rs2: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.addS(rd, this.valS(rs1), -this.valS(rs2), rs1, rs2, rm);
+    this.addS(rd, rs1, rs2, true, rm);
     return true;
   }
 
@@ -550,7 +551,7 @@ export class Fpu {
   fmaddS(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fmaS(rd, this.valS(rs1), this.valS(rs2), this.valS(rs3), rs1, rs2, rs3, rm);
+    this.fmaS(rd, rs1, rs2, rs3, 0, rm);
     return true;
   }
 
@@ -558,7 +559,7 @@ export class Fpu {
   fmsubS(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fmaS(rd, this.valS(rs1), this.valS(rs2), -this.valS(rs3), rs1, rs2, rs3, rm);
+    this.fmaS(rd, rs1, rs2, rs3, NEG_C, rm);
     return true;
   }
 
@@ -566,7 +567,7 @@ export class Fpu {
   fnmsubS(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fmaS(rd, -this.valS(rs1), this.valS(rs2), this.valS(rs3), rs1, rs2, rs3, rm);
+    this.fmaS(rd, rs1, rs2, rs3, NEG_PRODUCT, rm);
     return true;
   }
 
@@ -574,7 +575,7 @@ export class Fpu {
   fnmaddS(rd: number, rs1: number, rs2: number, rs3: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fmaS(rd, -this.valS(rs1), this.valS(rs2), -this.valS(rs3), rs1, rs2, rs3, rm);
+    this.fmaS(rd, rs1, rs2, rs3, NEG_PRODUCT | NEG_C, rm);
     return true;
   }
 
@@ -665,7 +666,7 @@ export class Fpu {
   fcvtWS(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toW(rd, this.valS(rs1), rm);
+    this.toW(rd, rs1, true, rm);
     return true;
   }
 
@@ -673,7 +674,7 @@ export class Fpu {
   fcvtWuS(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toWu(rd, this.valS(rs1), rm);
+    this.toWu(rd, rs1, true, rm);
     return true;
   }
 
@@ -681,7 +682,7 @@ export class Fpu {
   fcvtLS(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toL(rd, this.valS(rs1), rm);
+    this.toL(rd, rs1, true, rm);
     return true;
   }
 
@@ -689,7 +690,7 @@ export class Fpu {
   fcvtLuS(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.toLu(rd, this.valS(rs1), rm);
+    this.toLu(rd, rs1, true, rm);
     return true;
   }
 
@@ -713,7 +714,7 @@ export class Fpu {
   fcvtSL(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fromInt64S(rd, this.x[2 * rs1 + 1] * UINT32_LIMIT, this.x[2 * rs1] >>> 0, rm);
+    this.fromInt64S(rd, rs1, false, rm);
     return true;
   }
 
@@ -721,7 +722,7 @@ export class Fpu {
   fcvtSLu(rd: number, rs1: number, rm: number): boolean {
     if (rm === 7) rm = this.frm;
     if (rm > 4) return false;
-    this.fromInt64S(rd, (this.x[2 * rs1 + 1] >>> 0) * UINT32_LIMIT, this.x[2 * rs1] >>> 0, rm);
+    this.fromInt64S(rd, rs1, true, rm);
     return true;
   }
 
@@ -802,30 +803,38 @@ export class Fpu {
    * and |lo| equals half the gap from r towards X exactly when X is a tie.
    */
   private dirD(r: number, lo: number, rm: number): number {
+    // r +- PHI*|r| is exactly r's neighbour for |r| >= 2^-969 (Rump, Zimmermann, Boldo,
+    // Melquiond, "Computing predecessor and successor in rounding to nearest", 2009).
+    const step = Math.abs(r) >= LOW ? PHI * r : 0;
     let n: number;
     switch (rm) {
       case RTZ:
         if (r > 0 === lo > 0) return r;
-        n = this.stepD(r, lo);
+        n = step !== 0 ? r - step : this.stepD(r, -r);
         break;
       case RDN:
         if (lo > 0) return r;
-        n = this.stepD(r, -1);
+        n = step !== 0 ? r - Math.abs(step) : this.stepD(r, -1);
         break;
       case RUP:
         if (lo < 0) return r;
-        n = this.stepD(r, 1);
+        n = step !== 0 ? r + Math.abs(step) : this.stepD(r, 1);
         break;
       default:
         if (r > 0 !== lo > 0) return r;
-        n = this.stepD(r, lo);
+        n = step !== 0 ? r + step : this.stepD(r, r);
         if (n - r !== 2 * lo) return r;
     }
     if (n - n !== 0) this.fflags |= OF;
     return n;
   }
 
-  private addD(rd: number, a: number, b: number, rs1: number, rs2: number, rm: number): void {
+  // Internals take register indices, not doubles: a double argument to a call V8 does not
+  // inline is boxed (an allocation).
+
+  private addD(rd: number, rs1: number, rs2: number, sub: boolean, rm: number): void {
+    const a = this.f64[rs1];
+    const b = sub ? -this.f64[rs2] : this.f64[rs2];
     let r = a + b;
     if (r - r === 0) {
       const bv = r - a;
@@ -844,7 +853,9 @@ export class Fpu {
     } else this.f64[rd] = r;
   }
 
-  private mulSlowD(rd: number, a: number, b: number, rs1: number, rs2: number, rm: number): void {
+  private mulSlowD(rd: number, rs1: number, rs2: number, rm: number): void {
+    const a = this.f64[rs1];
+    const b = this.f64[rs2];
     if (Number.isNaN(a) || Number.isNaN(b)) {
       if (this.snanD(rs1) || this.snanD(rs2)) this.fflags |= NV;
       this.nanD(rd);
@@ -885,7 +896,9 @@ export class Fpu {
     else this.f64[rd] = r;
   }
 
-  private divSlowD(rd: number, a: number, b: number, rs1: number, rs2: number, rm: number): void {
+  private divSlowD(rd: number, rs1: number, rs2: number, rm: number): void {
+    const a = this.f64[rs1];
+    const b = this.f64[rs2];
     if (a - a + (b - b) !== 0 || b === 0 || a === 0) {
       this.divSpecial(rd, a, b, rs1, rs2, false);
       return;
@@ -898,28 +911,25 @@ export class Fpu {
     this.f64[rd] = v;
   }
 
-  private fmaD(
-    rd: number,
-    a: number,
-    b: number,
-    c: number,
-    rs1: number,
-    rs2: number,
-    rs3: number,
-    rm: number,
-  ): void {
+  /** rs1*rs2 + rs3 with the product and/or addend negated per `neg` (NEG_PRODUCT, NEG_C). */
+  private fmaD(rd: number, rs1: number, rs2: number, rs3: number, neg: number, rm: number): void {
+    const f = this.f64;
+    const a = (neg & NEG_PRODUCT) !== 0 ? -f[rs1] : f[rs1];
+    const b = f[rs2];
+    const c = (neg & NEG_C) !== 0 ? -f[rs3] : f[rs3];
     const uh = a * b;
     const au = Math.abs(uh);
-    // Fast path: a*b is in the range where Dekker's product is exact and nothing overflows.
-    if (au >= LOW && au <= BIG && Math.abs(c) <= BIG && Math.abs(a) < SPLIT_MAX && Math.abs(b) < SPLIT_MAX) {
+    // Fast path: a*b is in the range where Dekker's product is exact and nothing overflows
+    // (a Veltkamp split that overflows makes ul NaN).
+    let v = SPLIT * a;
+    const ah = v - (v - a);
+    const al = a - ah;
+    v = SPLIT * b;
+    const bh = v - (v - b);
+    const bl = b - bh;
+    const ul = ah * bh - uh + ah * bl + al * bh + al * bl;
+    if (au >= LOW && au <= BIG && c <= BIG && c >= -BIG && ul - ul === 0) {
       // a*b = uh + ul exactly; then an exact expansion of uh + ul + c by TwoSums.
-      let v = SPLIT * a;
-      const ah = v - (v - a);
-      const al = a - ah;
-      v = SPLIT * b;
-      const bh = v - (v - b);
-      const bl = b - bh;
-      const ul = ah * bh - uh + ah * bl + al * bh + al * bl;
       const s = uh + c;
       v = s - uh;
       const e1 = uh - (s - v) + (c - v);
@@ -937,7 +947,7 @@ export class Fpu {
         this.f64[rd] = r;
         return;
       }
-      if (Math.abs(r) >= LOW) {
+      if (r >= LOW || r <= -LOW) {
         this.fflags |= NX;
         let lo = d;
         // r + d rounds back to r when |d| is below half the gap towards X (or a tie and r
@@ -1067,11 +1077,6 @@ export class Fpu {
     } else this.setD(rd, r);
   }
 
-  private oddD(r: number): boolean {
-    this.df[0] = r;
-    return (this.du[0] & 1) !== 0;
-  }
-
   private minMaxNanD(rd: number, a: number, b: number, rs1: number, rs2: number): void {
     if (this.snanD(rs1) || this.snanD(rs2)) this.fflags |= NV;
     if (!Number.isNaN(a)) this.f64[rd] = a;
@@ -1182,7 +1187,9 @@ export class Fpu {
     return away ? c <= 0 : c < 0;
   }
 
-  private addS(rd: number, a: number, b: number, rs1: number, rs2: number, rm: number): void {
+  private addS(rd: number, rs1: number, rs2: number, sub: boolean, rm: number): void {
+    const a = this.valS(rs1);
+    const b = sub ? -this.valS(rs2) : this.valS(rs2);
     const hi = a + b;
     if (hi - hi === 0) {
       const bv = hi - a;
@@ -1197,16 +1204,10 @@ export class Fpu {
     }
   }
 
-  private fmaS(
-    rd: number,
-    a: number,
-    b: number,
-    c: number,
-    rs1: number,
-    rs2: number,
-    rs3: number,
-    rm: number,
-  ): void {
+  private fmaS(rd: number, rs1: number, rs2: number, rs3: number, neg: number, rm: number): void {
+    const a = (neg & NEG_PRODUCT) !== 0 ? -this.valS(rs1) : this.valS(rs1);
+    const b = this.valS(rs2);
+    const c = (neg & NEG_C) !== 0 ? -this.valS(rs3) : this.valS(rs3);
     const p = a * b; // exact: 24 x 24 bits
     const hi = p + c;
     if (hi - hi === 0) {
@@ -1240,7 +1241,8 @@ export class Fpu {
     }
   }
 
-  private toW(rd: number, v: number, rm: number): void {
+  private toW(rd: number, rs1: number, single: boolean, rm: number): void {
+    const v = single ? this.valS(rs1) : this.f64[rs1];
     let r: number;
     if (Number.isNaN(v)) {
       this.fflags |= NV;
@@ -1258,7 +1260,8 @@ export class Fpu {
     this.setX(rd, r | 0, r < 0 ? -1 : 0);
   }
 
-  private toWu(rd: number, v: number, rm: number): void {
+  private toWu(rd: number, rs1: number, single: boolean, rm: number): void {
+    const v = single ? this.valS(rs1) : this.f64[rs1];
     let r: number;
     if (Number.isNaN(v)) {
       this.fflags |= NV;
@@ -1279,7 +1282,8 @@ export class Fpu {
     this.setX(rd, r, r >> 31);
   }
 
-  private toL(rd: number, v: number, rm: number): void {
+  private toL(rd: number, rs1: number, single: boolean, rm: number): void {
+    const v = single ? this.valS(rs1) : this.f64[rs1];
     if (Number.isNaN(v)) {
       this.fflags |= NV;
       this.setX(rd, -1, 0x7fffffff);
@@ -1299,7 +1303,8 @@ export class Fpu {
     }
   }
 
-  private toLu(rd: number, v: number, rm: number): void {
+  private toLu(rd: number, rs1: number, single: boolean, rm: number): void {
+    const v = single ? this.valS(rs1) : this.f64[rs1];
     if (Number.isNaN(v)) {
       this.fflags |= NV;
       this.setX(rd, -1, -1);
@@ -1319,8 +1324,10 @@ export class Fpu {
     }
   }
 
-  /** f[rd] = binary64(hi + lo) for an integer hi (a multiple of 2^32) and 0 <= lo < 2^32. */
-  private fromInt64D(rd: number, hi: number, lo: number, rm: number): void {
+  /** f[rd] = binary64(x[rs1]), signed or unsigned: exactly hi * 2^32 + lo, rounded once. */
+  private fromInt64D(rd: number, rs1: number, unsigned: boolean, rm: number): void {
+    const hi = (unsigned ? this.x[2 * rs1 + 1] >>> 0 : this.x[2 * rs1 + 1]) * UINT32_LIMIT;
+    const lo = this.x[2 * rs1] >>> 0;
     let r = hi + lo;
     const bv = r - hi;
     const err = hi - (r - bv) + (lo - bv);
@@ -1331,7 +1338,9 @@ export class Fpu {
     this.f64[rd] = r;
   }
 
-  private fromInt64S(rd: number, hi: number, lo: number, rm: number): void {
+  private fromInt64S(rd: number, rs1: number, unsigned: boolean, rm: number): void {
+    const hi = (unsigned ? this.x[2 * rs1 + 1] >>> 0 : this.x[2 * rs1 + 1]) * UINT32_LIMIT;
+    const lo = this.x[2 * rs1] >>> 0;
     const r = hi + lo;
     const bv = r - hi;
     this.setS(rd, this.roundS(r, hi - (r - bv) + (lo - bv), rm));
