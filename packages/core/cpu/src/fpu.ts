@@ -873,7 +873,6 @@ export class Fpu {
         significand(a) * significand(b),
         exponent(a) + exponent(b),
         false,
-        false,
         rm,
       );
       this.fflags |= exactOut.flags;
@@ -906,7 +905,7 @@ export class Fpu {
     const ma = significand(a) << 110n;
     const mb = significand(b);
     const q = ma / mb;
-    const v = roundExact(a < 0 !== b < 0, q, exponent(a) - 110 - exponent(b), q * mb !== ma, false, rm);
+    const v = roundExact(a < 0 !== b < 0, q, exponent(a) - 110 - exponent(b), q * mb !== ma, rm);
     this.fflags |= exactOut.flags;
     this.f64[rd] = v;
   }
@@ -1032,7 +1031,7 @@ export class Fpu {
     const mp = significand(a) * significand(b);
     const ep = exponent(a) + exponent(b);
     let v: number;
-    if (c === 0) v = roundExact(np, mp, ep, false, false, rm);
+    if (c === 0) v = roundExact(np, mp, ep, false, rm);
     else {
       const ec = exponent(c);
       const e = Math.min(ep, ec);
@@ -1043,7 +1042,7 @@ export class Fpu {
         this.f64[rd] = rm === RDN ? -0 : 0;
         return;
       }
-      v = m < 0n ? roundExact(true, -m, e, false, false, rm) : roundExact(false, m, e, false, false, rm);
+      v = m < 0n ? roundExact(true, -m, e, false, rm) : roundExact(false, m, e, false, rm);
     }
     this.fflags |= exactOut.flags;
     this.f64[rd] = v;

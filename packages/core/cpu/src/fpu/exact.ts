@@ -89,23 +89,14 @@ export const exactOut = { flags: 0 };
 
 /**
  * Round (-1)^neg * (m + (sticky ? a positive amount below one unit : 0)) * 2^e (m > 0)
- * to binary32 (`single`) or binary64 under rm. Returns the result as a number (a
- * binary32 result is returned as the double of equal value; overflow may give
- * +-Infinity) and sets `exactOut.flags` (NX, UF with tininess detected after
- * rounding, OF), as IEEE 754-2008 section 7 specifies.
+ * to binary64 under rm. Returns the result (+-Infinity on overflow when rm says so) and
+ * sets `exactOut.flags` (NX, UF with tininess detected after rounding, OF), as IEEE
+ * 754-2008 section 7 specifies.
  */
-export function roundExact(
-  neg: boolean,
-  m: bigint,
-  e: number,
-  sticky: boolean,
-  single: boolean,
-  rm: number,
-): number {
-  const p = single ? 24 : 53;
-  const emin = single ? -126 : -1022;
-  const emax = single ? 127 : 1023;
-  const max = single ? 3.4028234663852886e38 : Number.MAX_VALUE;
+export function roundExact(neg: boolean, m: bigint, e: number, sticky: boolean, rm: number): number {
+  const p = 53;
+  const emin = -1022;
+  const emax = 1023;
   let n = bitLength(m);
   if (sticky) {
     // Append a 1 bit far enough below the rounding position to act only as a sticky bit.
@@ -127,7 +118,7 @@ export function roundExact(
   // Overflow is judged on the result rounded with an unbounded exponent range.
   if (q !== 0n && bitLength(q) + qe - 1 > emax) {
     exactOut.flags = OF | NX;
-    return overflowValue(neg, rm, max);
+    return overflowValue(neg, rm, Number.MAX_VALUE);
   }
   if (flags !== 0 && top < emin) {
     // Tininess after rounding: round to p bits with an unbounded exponent and compare with 2^emin.
