@@ -831,3 +831,81 @@ describe("RMM, hand-derived (ties away from zero)", () => {
     expect(getS(3)).toBe(2 ** -149);
   });
 });
+
+describe("min/max/compare over every pair of special values (written from the spec's definitions)", () => {
+  // binary64 bit patterns: zeros, subnormals, normals, infinities, quiet and signaling NaNs.
+  const VALUES = [
+    "0000000000000000",
+    "8000000000000000",
+    "0000000000000001",
+    "800fffffffffffff",
+    "3ff0000000000000",
+    "bff0000000000000",
+    "7fefffffffffffff",
+    "ffefffffffffffff",
+    "7ff0000000000000",
+    "fff0000000000000",
+    "7ff8000000000000",
+    "fff8000000000123",
+    "7ff0000000000001",
+    "fff4000000000000",
+  ];
+  const value = (hex: string): number => {
+    const u = new Uint32Array([Number.parseInt(hex.slice(8), 16), Number.parseInt(hex.slice(0, 8), 16)]);
+    return new Float64Array(u.buffer)[0]!;
+  };
+  const isNaNBits = (hex: string): boolean => Number.isNaN(value(hex));
+  const isSNaN = (hex: string): boolean =>
+    isNaNBits(hex) && (Number.parseInt(hex.slice(0, 8), 16) & 0x80000) === 0;
+  const negative = (hex: string): boolean => Number.parseInt(hex[0]!, 16) >= 8;
+
+  it("fmin.d, fmax.d, feq.d, flt.d, fle.d", () => {
+    for (const ha of VALUES) {
+      for (const hb of VALUES) {
+        const a = value(ha);
+        const b = value(hb);
+        const anyNaN = isNaNBits(ha) || isNaNBits(hb);
+        const anySNaN = isSNaN(ha) || isSNaN(hb);
+        setDBits(1, ha);
+        setDBits(2, hb);
+        const at = `${ha} ${hb}`;
+
+        // minimumNumber / maximumNumber
+        let min: string;
+        let max: string;
+        if (isNaNBits(ha) && isNaNBits(hb)) min = max = QNAN_D;
+        else if (isNaNBits(ha)) min = max = hb;
+        else if (isNaNBits(hb)) min = max = ha;
+        else if (a === b) {
+          min = negative(ha) ? ha : hb;
+          max = negative(ha) ? hb : ha;
+        } else {
+          min = a < b ? ha : hb;
+          max = a < b ? hb : ha;
+        }
+        fpu.fflags = 0;
+        fpu.fminD(3, 1, 2);
+        expect(dBits(3), `fmin ${at}`).toBe(min);
+        expect(fpu.fflags, `fmin ${at}`).toBe(anySNaN ? NV : 0);
+        fpu.fflags = 0;
+        fpu.fmaxD(3, 1, 2);
+        expect(dBits(3), `fmax ${at}`).toBe(max);
+        expect(fpu.fflags, `fmax ${at}`).toBe(anySNaN ? NV : 0);
+
+        const cmp: [string, (rd: number) => void, boolean, number][] = [
+          ["feq", (rd) => fpu.feqD(rd, 1, 2), !anyNaN && a === b, anySNaN ? NV : 0],
+          ["flt", (rd) => fpu.fltD(rd, 1, 2), !anyNaN && a < b, anyNaN ? NV : 0],
+          ["fle", (rd) => fpu.fleD(rd, 1, 2), !anyNaN && a <= b, anyNaN ? NV : 0],
+        ];
+        for (const [name, run, want, flags] of cmp) {
+          fpu.fflags = 0;
+          fpu.x[10] = 7;
+          fpu.x[11] = 7;
+          run(5);
+          expect(xHex(5), `${name} ${at}`).toBe(want ? "0000000000000001" : "0000000000000000");
+          expect(fpu.fflags, `${name} ${at}`).toBe(flags);
+        }
+      }
+    }
+  });
+});
