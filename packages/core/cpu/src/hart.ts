@@ -1300,6 +1300,13 @@ export class Hart {
     let cache = this.fCache;
     let n = 0;
     let retired = 0;
+    /**
+     * Set by the slow paths, the only ones that can fault or ask for a resync
+     * (a store to code or to a watched page, a device callback, a CSR side
+     * effect): checked after the instruction instead of two field loads per
+     * instruction (measured: 1-3% on the mmuLoop benchmark, see the commit).
+     */
+    let slow = false;
     this.stepsInRun = 0;
     this.retiredInRun = 0;
 
@@ -1320,6 +1327,7 @@ export class Hart {
         fTag = this.fTag;
         fTagHi = this.fTagHi;
         cache = this.fCache;
+        slow = this.resync; // the walk's A/D update may have hit code
       }
       const slot = (pcLo & 0xfff) >>> 1;
       let a = cache[slot << 1]!;
@@ -1500,6 +1508,7 @@ export class Hart {
             const size =
               op === O.LD ? 8 : op === O.LW || op === O.LWU ? 4 : op === O.LB || op === O.LBU ? 1 : 2;
             vLo = this.loadSlow(aLo, aHi, size);
+            slow = true;
             if (this.exc !== 0) break;
             switch (op) {
               case O.LB:
@@ -1558,11 +1567,7 @@ export class Hart {
             this.pcHi = pcHi;
             const size = op === O.SD ? 8 : op === O.SW ? 4 : op === O.SB ? 1 : 2;
             this.storeSlow(aLo, aHi, size, x[r2]!, x[r2 | 1]!);
-            if (this.exc !== 0) break;
-            if (this.resync) {
-              // The store hit code (possibly this page) or a watched page.
-              fTag = TLB_INVALID;
-            }
+            slow = true; // a store to code or to a watched page asks for a resync
           }
           break;
         }
@@ -1794,6 +1799,7 @@ export class Hart {
           this.stepsInRun = n;
           this.retiredInRun = retired;
           const r = this.executeSystem(a, b, npcLo, npcHi);
+          slow = true;
           if (r === SYS_EXCEPTION) break;
           if (r === SYS_EXIT) {
             retired++;
@@ -1815,29 +1821,33 @@ export class Hart {
         }
       }
 
-      if (this.exc !== 0) {
-        // The instruction faulted: take the exception (or exit) at its pc.
-        this.pcLo = pcLo;
-        this.pcHi = pcHi;
-        if (this.takePending(a)) {
+      if (slow) {
+        slow = false;
+        if (this.exc !== 0) {
+          // The instruction faulted: take the exception (or exit) at its pc.
+          this.pcLo = pcLo;
+          this.pcHi = pcHi;
+          if (this.takePending(a)) {
+            this.finishRun(n, retired);
+            return n;
+          }
+          pcLo = this.pcLo;
+          pcHi = this.pcHi;
+          dBase = this.dBase;
+          fTag = this.fTag;
+          continue;
+        }
+        if (this.resync) {
+          retired++;
+          this.pcLo = npcLo;
+          this.pcHi = npcHi;
           this.finishRun(n, retired);
           return n;
         }
-        pcLo = this.pcLo;
-        pcHi = this.pcHi;
-        dBase = this.dBase;
-        fTag = this.fTag;
-        continue;
       }
       retired++;
       pcLo = npcLo;
       pcHi = npcHi;
-      if (this.resync) {
-        this.pcLo = pcLo;
-        this.pcHi = pcHi;
-        this.finishRun(n, retired);
-        return n;
-      }
     }
     this.pcLo = pcLo;
     this.pcHi = pcHi;
