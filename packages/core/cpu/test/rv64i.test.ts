@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { EDGE64, outcome, randomDwords, runGuest, s64, sx32, u64 } from "./helpers.js";
+import { brief, mtraps, privPass } from "./priv.js";
 
 /** Run `body` (which stores results through s0, advancing it) and return `count` result words. */
 function results(body: string, count: number): bigint[] {
@@ -178,6 +179,43 @@ ${store}`,
       2,
     );
     expect(r).toEqual([0n, -1n]);
+  });
+});
+
+describe("fences", () => {
+  it("fence and fence.i ignore their reserved fields (rs1, rd, fm, fence.i imm) and do not trap", () => {
+    // Unprivileged spec 2.7 and 3.1: base implementations shall ignore these fields.
+    const g = runGuest(`
+_start:
+  la t0, handler
+  csrw mtvec, t0
+  .word 0x0335850f          # fence rw, rw with rs1 = a1, rd = a0
+  .word 0x8335850f          # fm = 1000 (TSO) with other pred/succ: a normal fence
+  .word 0xf335850f          # reserved fm: a normal fence
+  .word 0x0100000f          # pause
+  .word 0xfff5950f          # fence.i with imm, rs1 and rd set
+  j pass
+handler:
+  j fail
+`);
+    expect(outcome(g)).toBe("pass");
+  });
+});
+
+describe("reserved encodings", () => {
+  it("raise illegal instruction with the instruction bits in mtval", () => {
+    const words = [
+      0x0205151b, // slliw with shamt[5] set
+      0xc015551b, // srliw/sraiw with a bad funct7
+      0x4205551b, // sraiw with shamt[5] set
+      0x04051533, // OP with funct7 = 2
+      0x0000707f, // opcode 0x7f
+      0x00008073, // ecall with rd != 0
+      0x00200073, // funct12 = 2 (no uret)
+      0x12000f73, // sfence.vma with rd != 0
+    ];
+    const g = privPass(words.map((w) => `  .word ${w}`).join("\n"));
+    expect(brief(mtraps(g))).toEqual(words.map((w) => [2n, BigInt(w)]));
   });
 });
 

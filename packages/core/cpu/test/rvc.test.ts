@@ -206,6 +206,26 @@ handler:
   });
 });
 
+describe("C extension: HINTs", () => {
+  it("HINT encodings (rd=x0 forms, shifts by 0, c.nop with an immediate) execute as no-ops", () => {
+    // Unprivileged spec 16.7: these are HINTs, not reserved, so they must not trap.
+    const hints = [0x0005, 0x4001, 0x6005, 0x802a, 0x902a, 0x0006, 0x8101, 0x8501, 0x0502];
+    const g = runGuest(`
+_start:
+  la t0, handler
+  csrw mtvec, t0
+  li a0, 5
+${hints.map((h) => `  .half ${h}`).join("\n")}
+  mv s1, a0
+  j pass
+handler:
+  j fail
+`);
+    expect(outcome(g)).toBe("pass");
+    expect(g.x(9)).toBe(5n);
+  });
+});
+
 describe("C extension: reserved encodings", () => {
   // Each raises illegal instruction with mtval = the 16 bits (privileged spec 3.1.16).
   const RESERVED: [string, number][] = [
