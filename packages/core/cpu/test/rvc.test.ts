@@ -144,6 +144,30 @@ ${st("a4")}`,
   });
 });
 
+describe("C extension: floating-point loads and stores", () => {
+  it("c.fld/c.fsd/c.fldsp/c.fsdsp move 64-bit patterns unchanged", () => {
+    const g = runGuest(`
+_start:
+  li t0, 0x2000
+  csrs mstatus, t0          # FS = Initial
+  la a0, data
+  c.fld fa0, 0(a0)
+  c.fsd fa0, 8(a0)
+  mv s2, sp
+  mv sp, a0
+  c.fldsp fa1, 8(sp)
+  c.fsdsp fa1, 16(sp)
+  mv sp, s2
+  ld s1, 16(a0)
+  j pass
+.align 3
+data: .dword 0x7ff4000000000001, 0, 0
+`);
+    expect(outcome(g)).toBe("pass");
+    expect(g.x(9)).toBe(0x7ff4000000000001n); // a signalling NaN, moved bit for bit
+  });
+});
+
 describe("C extension: control flow", () => {
   it("c.j, c.jr, c.jalr (links pc+2), c.beqz/c.bnez", () => {
     const g = runGuest(`
