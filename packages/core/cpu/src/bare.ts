@@ -9,7 +9,7 @@
  * points at a syscall block (which, arg0, arg1, arg2...) of which SYS_write
  * (64) is served. Device 1 command 1 prints the payload's low byte.
  */
-import { readElf } from "@hvkit/isa";
+import { type IsaProfile, readElf } from "@hvkit/isa";
 import { ExitReason, Irq } from "./constants.js";
 import { CpuError } from "./errors.js";
 import { Hart } from "./hart.js";
@@ -31,6 +31,8 @@ export interface BareMachineOptions {
   onOutput?: (byte: number) => void;
   /** PMP entries of the hart (0 or 16). Default 0: no physical memory protection. */
   pmpEntries?: 0 | 16;
+  /** The hart's ISA profile (default: the standard, virtualizable one). */
+  isaProfile?: IsaProfile;
 }
 
 /** The outcome of a bare-metal run. */
@@ -64,6 +66,7 @@ export class BareMachine {
     this.hart = new Hart({
       memory: { ram: this.ram, ramBase: BARE_RAM_BASE, bus: new EmptyBus() },
       pmpEntries: options.pmpEntries ?? 0,
+      ...(options.isaProfile ? { isaProfile: options.isaProfile } : {}),
     });
     this.onOutput = options.onOutput ?? (() => {});
     this.hart.onWatchedStore = (pa) => this.watched(pa);

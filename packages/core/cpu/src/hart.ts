@@ -21,6 +21,13 @@
  *  - faults are data: slow paths record a pending exception and the loop
  *    takes it; nothing throws and nothing allocates per instruction.
  */
+
+import type {
+  CsrReadMaskedOverride,
+  CsrReadThroughOverride,
+  CsrWriteIgnoreOverride,
+  IsaProfile,
+} from "@hvkit/isa";
 import {
   compressedExpansionTable,
   csrPrivilege,
@@ -28,10 +35,12 @@ import {
   decode32,
   INSTRUCTIONS,
   ILLEGAL as ISA_ILLEGAL,
+  STANDARD_PROFILE,
 } from "@hvkit/isa";
 import { divs64, divu64, hi64, mul64, mulh64, mulhsu64, mulhu64, remHi, remLo } from "./alu64.js";
 import { Cause, ExitReason, Irq, MSTATUS, PRV_M, PRV_S, PRV_U } from "./constants.js";
 import { readCsr, writeCsr } from "./csr.js";
+import { CpuError } from "./errors.js";
 import { HartExit } from "./exit.js";
 import { executeFloat } from "./fp-exec.js";
 import { Fpu } from "./fpu.js";
@@ -265,6 +274,13 @@ const ACC_STORE = 2;
 const PF_CODE = 1; // the page has a decode cache
 const PF_WATCH = 2; // stores must take the slow path (watchpoints, dirty logging)
 
+/** Index of the first interrupt in `trapStats`. */
+export const TRAP_STATS_INTERRUPT = 32;
+/** Index of the mret count in `trapStats`. */
+export const TRAP_STATS_MRET = 64;
+/** Index of the sret count in `trapStats`. */
+export const TRAP_STATS_SRET = 65;
+
 /** Options for constructing a hart. */
 export interface HartOptions {
   /** RAM and devices. */
@@ -275,6 +291,12 @@ export interface HartOptions {
   pmpEntries?: 0 | 16;
   /** Steps per tick of the time CSR (deterministic timebase): time = cycles / stepsPerTick. Default 10. */
   stepsPerTick?: number;
+  /**
+   * The ISA profile (@hvkit/isa). The standard profile (default) traps every
+   * sensitive operation in U-mode; the opt-in non-virtualizable one lets a few
+   * complete in U-mode without trapping, as x86's PUSHF/POPF/SGDT did.
+   */
+  isaProfile?: IsaProfile;
 }
 
 /** A RISC-V RV64GC hart. */
@@ -293,6 +315,11 @@ export class Hart {
   readonly exitOnException = new Int32Array(4);
   /** Exit instead of taking an interrupt. */
   exitOnInterrupt = false;
+  /**
+   * Traps delivered architecturally and trap returns: [cause] for exceptions,
+   * [32 + irq] for interrupts, [64] mret, [65] sret. Exits are not counted here.
+   */
+  readonly trapStats = new Float64Array(66);
 
   /** Program counter, low word. */
   pcLo = 0;
@@ -308,6 +335,12 @@ export class Hart {
   readonly stepsPerTick: number;
   /** Number of implemented PMP entries. */
   readonly pmpEntries: number;
+  /** The ISA profile this hart implements. */
+  readonly isaProfile: IsaProfile;
+  // Non-trapping U-mode operations of the profile.
+  private readonly uCsrReads = new Map<number, CsrReadMaskedOverride | CsrReadThroughOverride>();
+  private readonly uCsrWrites = new Map<number, CsrWriteIgnoreOverride>();
+  private uSretNop = false;
 
   // Memory.
   readonly ram: Uint8Array;
@@ -390,6 +423,21 @@ export class Hart {
     this.hartId = options.hartId ?? 0;
     this.stepsPerTick = options.stepsPerTick ?? 10;
     this.pmpEntries = options.pmpEntries ?? 16;
+    this.isaProfile = options.isaProfile ?? STANDARD_PROFILE;
+    for (const o of this.isaProfile.nonTrapping) {
+      // This hart has no H extension yet: only U-mode overrides apply.
+      if (o.mode !== "U") continue;
+      if (o.kind === "instruction") {
+        if (o.instruction !== "sret" || o.behaviour !== "nop") {
+          throw new CpuError(
+            "CPU_BAD_OPTION",
+            `ISA profile ${this.isaProfile.name}: the hart cannot make ${o.instruction} a ${o.behaviour}`,
+          );
+        }
+        this.uSretNop = true;
+      } else if (o.access === "read") this.uCsrReads.set(o.csr, o);
+      else this.uCsrWrites.set(o.csr, o);
+    }
     this.fpu = new Fpu(this.x);
     this.reset(0n);
   }
@@ -399,6 +447,7 @@ export class Hart {
     this.x.fill(0);
     this.csr.fill(0);
     this.counters.fill(0);
+    this.trapStats.fill(0);
     this.fpu.reset();
     this.priv = PRV_M;
     this.virt = 0;
@@ -602,6 +651,7 @@ export class Hart {
     const prev = this.priv;
     let ms = c[S.MSTATUS]!;
     this.reservation = -1;
+    this.trapStats[interrupt ? TRAP_STATS_INTERRUPT + cause : cause]! += 1;
     if (prev <= PRV_S && ((deleg >>> cause) & 1) !== 0) {
       c[S.SCAUSE] = cause;
       c[S.SCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
@@ -658,6 +708,7 @@ export class Hart {
 
   /** Return from a trap: MRET (privileged spec 3.3.2). */
   private mret(): void {
+    this.trapStats[TRAP_STATS_MRET]! += 1;
     const c = this.csr;
     let ms = c[S.MSTATUS]!;
     const mpp = (ms >>> 11) & 3;
@@ -673,6 +724,7 @@ export class Hart {
 
   /** Return from a supervisor trap: SRET. */
   private sret(): void {
+    this.trapStats[TRAP_STATS_SRET]! += 1;
     const c = this.csr;
     let ms = c[S.MSTATUS]!;
     const spp = (ms >>> 8) & 1;
@@ -1300,6 +1352,8 @@ export class Hart {
     let cache = this.fCache;
     let n = 0;
     let retired = 0;
+    // Every change of privilege ends this run, so all of it retires in one mode.
+    const entryPriv = this.priv;
     /**
      * Set by the slow paths, the only ones that can fault or ask for a resync
      * (a store to code or to a watched page, a device callback, a CSR side
@@ -1316,13 +1370,10 @@ export class Hart {
         this.pcLo = pcLo;
         this.pcHi = pcHi;
         if (!this.fetchPage()) {
-          n++;
-          if (this.takePending(0)) break;
-          pcLo = this.pcLo;
-          pcHi = this.pcHi;
-          dBase = this.dBase;
-          fTag = this.fTag;
-          continue;
+          // A trap changes the privilege level: end this run so instructions are counted per mode.
+          this.takePending(0);
+          this.finishRun(n + 1, retired, entryPriv);
+          return n + 1;
         }
         fTag = this.fTag;
         fTagHi = this.fTagHi;
@@ -1337,13 +1388,9 @@ export class Hart {
         this.pcHi = pcHi;
         a = this.decodeAt(slot);
         if (a === 0) {
-          n++;
-          if (this.takePending(0)) break;
-          pcLo = this.pcLo;
-          pcHi = this.pcHi;
-          dBase = this.dBase;
-          fTag = this.fTag;
-          continue;
+          this.takePending(0);
+          this.finishRun(n + 1, retired, entryPriv);
+          return n + 1;
         }
         b = this.decB;
       } else {
@@ -1805,7 +1852,7 @@ export class Hart {
             retired++;
             this.pcLo = this.nextLo;
             this.pcHi = this.nextHi;
-            this.finishRun(n, retired);
+            this.finishRun(n, retired, entryPriv);
             return n;
           }
           npcLo = this.nextLo;
@@ -1814,7 +1861,7 @@ export class Hart {
             retired++;
             this.pcLo = npcLo;
             this.pcHi = npcHi;
-            this.finishRun(n, retired);
+            this.finishRun(n, retired, entryPriv);
             return n;
           }
           dBase = this.dBase;
@@ -1827,21 +1874,15 @@ export class Hart {
           // The instruction faulted: take the exception (or exit) at its pc.
           this.pcLo = pcLo;
           this.pcHi = pcHi;
-          if (this.takePending(a)) {
-            this.finishRun(n, retired);
-            return n;
-          }
-          pcLo = this.pcLo;
-          pcHi = this.pcHi;
-          dBase = this.dBase;
-          fTag = this.fTag;
-          continue;
+          this.takePending(a);
+          this.finishRun(n, retired, entryPriv);
+          return n;
         }
         if (this.resync) {
           retired++;
           this.pcLo = npcLo;
           this.pcHi = npcHi;
-          this.finishRun(n, retired);
+          this.finishRun(n, retired, entryPriv);
           return n;
         }
       }
@@ -1851,14 +1892,15 @@ export class Hart {
     }
     this.pcLo = pcLo;
     this.pcHi = pcHi;
-    this.finishRun(n, retired);
+    this.finishRun(n, retired, entryPriv);
     return n;
   }
 
-  private finishRun(steps: number, retired: number): void {
+  private finishRun(steps: number, retired: number, priv: number): void {
     const k = this.counters;
     k[K.CYCLES]! += steps;
     k[K.INSTRET]! += retired;
+    k[priv === PRV_M ? K.INSTRET_M : priv === PRV_S ? K.INSTRET_S : K.INSTRET_U]! += retired;
     this.stepsInRun = 0;
     this.retiredInRun = 0;
   }
@@ -1926,6 +1968,10 @@ export class Hart {
         this.nextHi = this.pcHi;
         return SYS_RESYNC;
       case O.SRET:
+        if (this.priv === PRV_U && this.uSretNop) {
+          this.profileNonTraps++; // non-virtualizable profile: a silent no-op
+          return SYS_NEXT;
+        }
         if (this.priv < PRV_S || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TSR) !== 0)) {
           return this.illegal(b);
         }
@@ -1992,6 +2038,10 @@ export class Hart {
     const writes = kind === 0 || uimm !== 0;
     const reads = kind !== 0 || rd !== 64;
     void a;
+    if (this.priv === PRV_U && (this.uCsrReads.size | this.uCsrWrites.size) !== 0) {
+      const r = this.profileCsr(kind, rd, r1, csr, uimm, isImm, reads, writes);
+      if (r >= 0) return r;
+    }
     if (csrPrivilege(csr) > this.priv || (writes && csrReadOnly(csr)))
       return this.illegal(this.peekInstruction());
     let oldLo = 0;
@@ -2026,6 +2076,48 @@ export class Hart {
     x[rd | 1] = oldHi;
     return this.resync ? SYS_RESYNC : SYS_NEXT;
   }
+
+  /**
+   * A U-mode CSR access the ISA profile lets complete without trapping
+   * (`@hvkit/isa` NON_VIRTUALIZABLE_PROFILE). Returns SYS_* when the profile
+   * covers every access the instruction makes, -1 to take the standard path.
+   */
+  private profileCsr(
+    kind: number,
+    rd: number,
+    r1: number,
+    csr: number,
+    uimm: number,
+    isImm: boolean,
+    reads: boolean,
+    writes: boolean,
+  ): number {
+    const ro = this.uCsrReads.get(csr);
+    const wo = this.uCsrWrites.get(csr);
+    if ((reads && !ro) || (writes && !wo) || !readCsr(this, csr)) return -1;
+    const x = this.x;
+    const oldLo = this.csrLo;
+    const oldHi = this.csrHi;
+    if (writes) {
+      const sLo = isImm ? uimm : x[r1]!;
+      const sHi = isImm ? 0 : x[r1 | 1]!;
+      const nLo = kind === 0 ? sLo : kind === 1 ? oldLo | sLo : oldLo & ~sLo;
+      const nHi = kind === 0 ? sHi : kind === 1 ? oldHi | sHi : oldHi & ~sHi;
+      const m = wo!.mask;
+      // Only the user-visible bits change; the privileged ones are dropped without a trace.
+      writeCsr(this, csr, (oldLo & ~m.lo) | (nLo & m.lo), (oldHi & ~m.hi) | (nHi & m.hi));
+    }
+    if (reads) {
+      const masked = ro!.behaviour === "read-masked";
+      x[rd] = masked ? oldLo & ro!.mask.lo : oldLo;
+      x[rd | 1] = masked ? oldHi & ro!.mask.hi : oldHi;
+    }
+    this.profileNonTraps++;
+    return this.resync ? SYS_RESYNC : SYS_NEXT;
+  }
+
+  /** Sensitive operations that completed in U-mode without trapping because of the ISA profile. */
+  profileNonTraps = 0;
 
   /** CSR read result (set by readCsr). */
   csrLo = 0;

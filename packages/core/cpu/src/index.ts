@@ -15,9 +15,10 @@ export {
   PRV_S,
   PRV_U,
 } from "./constants.js";
+export { readCsr, writeCsr } from "./csr.js";
 export { CpuError, type CpuErrorCode } from "./errors.js";
 export { HartExit } from "./exit.js";
 export { Fpu } from "./fpu.js";
-export { Hart, type HartOptions } from "./hart.js";
+export { Hart, type HartOptions, TRAP_STATS_INTERRUPT, TRAP_STATS_MRET, TRAP_STATS_SRET } from "./hart.js";
 export { type DeviceBus, EmptyBus, type HartMemory } from "./memory.js";
 export { K as CounterSlot, S as CsrSlot } from "./state.js";

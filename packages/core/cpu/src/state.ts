@@ -70,6 +70,12 @@ export const K = {
   MINSTRET_OFFSET: 3,
   /** Ticks added to the derived time (WFI skips, restore). */
   TIME_OFFSET: 4,
+  /** Instructions retired in U-mode (for per-mode statistics). */
+  INSTRET_U: 5,
+  /** Instructions retired in S-mode. */
+  INSTRET_S: 6,
+  /** Instructions retired in M-mode. */
+  INSTRET_M: 7,
   /** Number of slots. */
   SIZE: 8,
 } as const;

@@ -1,4 +1,4 @@
-import { assemble } from "@hvkit/isa";
+import { assemble, type IsaProfile } from "@hvkit/isa";
 import { BARE_RAM_BASE, BareMachine, type BareResult } from "../src/index.js";
 
 /** Common epilogue: pass/fail labels reporting through HTIF, and the tohost/fromhost words. */
@@ -32,6 +32,8 @@ export interface GuestOptions {
   setup?: (machine: BareMachine) => void;
   /** Do not run: only load (the caller drives `machine.hart.run`). */
   noRun?: boolean;
+  /** The hart's ISA profile. */
+  isaProfile?: IsaProfile;
 }
 
 /** A finished (or loaded) guest and accessors for what it left in memory and registers. */
@@ -56,6 +58,7 @@ export function runGuest(source: string, options: GuestOptions = {}): Guest {
     ramSize: options.ramSize ?? 4 * 1024 * 1024,
     onOutput: (b) => (output += String.fromCharCode(b)),
     pmpEntries: options.pmpEntries ?? 0,
+    ...(options.isaProfile ? { isaProfile: options.isaProfile } : {}),
   });
   machine.ram.set(bytes, 0);
   machine.hart.ramChanged(BARE_RAM_BASE, bytes.length);
