@@ -894,16 +894,16 @@ export class Hart {
         lo = addr * 4;
         hi = lo + 4;
       } else if (a === 3) {
-        // NAPOT: trailing ones of pmpaddr encode the size.
-        let ones = 0;
-        let t = addr;
-        while (t % 2 === 1 && ones < 54) {
-          ones++;
-          t = Math.floor(t / 2);
+        // NAPOT: the trailing ones of pmpaddr encode the size, 2^(ones+3) bytes. Counted on
+        // the integer halves: pmpaddr can be 54 bits of ones, beyond a double's exact range.
+        const ones = aLo === 0xffffffff ? 32 + trailingOnes(aHi) : trailingOnes(aLo);
+        if (ones >= 32) {
+          const baseHi = ones - 32 >= 22 ? 0 : aHi & ~((1 << (ones - 32)) - 1);
+          lo = baseHi * 17179869184; // (baseHi << 32) << 2
+        } else {
+          lo = (aHi * 4294967296 + ((aLo & ~((2 ** ones - 1) | 0)) >>> 0)) * 4;
         }
-        const sizeBytes = 2 ** (ones + 3);
-        lo = Math.floor((addr * 4) / sizeBytes) * sizeBytes;
-        hi = lo + sizeBytes;
+        hi = lo + 2 ** (ones + 3);
       }
       prevTop = addr * 4;
       if (a === 0) continue;
@@ -2260,6 +2260,12 @@ const SYS_NEXT = 0;
 const SYS_EXCEPTION = 1;
 const SYS_RESYNC = 2;
 const SYS_EXIT = 3;
+
+/** Number of trailing one bits of a 32-bit value. */
+function trailingOnes(v: number): number {
+  const inv = ~v;
+  return inv === 0 ? 32 : 31 - Math.clz32(inv & -inv);
+}
 
 /** x[rd] = (hi, lo) << s for s in 0..63. */
 function shl(x: Int32Array, rd: number, lo: number, hi: number, s: number): void {

@@ -5,7 +5,7 @@
  * M-mode and freeze their registers), and checks on page-table walks.
  */
 import { describe, expect, it } from "vitest";
-import { type Guest, outcome } from "./helpers.js";
+import { type Guest, outcome, runGuest } from "./helpers.js";
 import { brief, enter, mtraps, privGuest, toM } from "./priv.js";
 
 const R = 1;
@@ -290,5 +290,47 @@ root:
     );
     const [t] = faults(g);
     expect(t![0]).toBe(1n); // instruction access fault at the first S-mode fetch
+  });
+});
+
+describe("PMP NAPOT over the whole address space", () => {
+  // Regression: pmpaddr = 2^54 - 1 (54 ones, what firmware writes for "everything")
+  // was counted in doubles, rounded to 2^54 and matched nothing.
+  it("grants S-mode access everywhere when pmpaddr0 is all ones with NAPOT RWX", () => {
+    const g = runGuest(
+      `
+_start:
+  li t0, -1
+  csrw pmpaddr0, t0
+  li t0, 0x1f
+  csrw pmpcfg0, t0
+  la t0, smode
+  csrw mepc, t0
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, mtrap
+  csrw mtvec, t0
+  mret
+smode:
+  la t1, data
+  ld t2, 0(t1)
+  addi t2, t2, 1
+  sd t2, 0(t1)
+  ecall
+mtrap:
+  csrr t0, mcause
+  li t1, 9
+  bne t0, t1, fail
+  j pass
+.align 3
+data: .dword 41
+`,
+      { pmpEntries: 16 },
+    );
+    expect(g.reason).toBe("exit");
+    expect(g.exitCode).toBe(0);
+    expect(g.dword("data")).toBe(42n);
   });
 });

@@ -1,0 +1,84 @@
+/**
+ * VmConfig: one description of a VM that is the same for every strategy —
+ * the guest image, initrd, command line, memory size, firmware, cost model.
+ */
+import type { CostProfile } from "./cost.js";
+import { COST_PROFILES, DEFAULT_COST_PROFILE } from "./cost.js";
+import { HypervisorError } from "./errors.js";
+
+/** Everything needed to create a VM, independent of the strategy that runs it. */
+export interface VmConfig {
+  /** The guest kernel: a RISC-V Linux Image (PE/EFI stub, possibly gzip-compressed) or an ELF executable. */
+  kernel: Uint8Array;
+  /** An initramfs (placed in RAM and announced in the devicetree). */
+  initrd?: Uint8Array;
+  /** The kernel command line (devicetree /chosen/bootargs). */
+  cmdline?: string;
+  /** Guest RAM in bytes: a multiple of 2 MiB, at least 16 MiB, at most 2 GiB. Default 512 MiB. */
+  memory?: number;
+  /** "builtin" (the host serves SBI) or an OpenSBI image (fw_dynamic.bin or fw_jump.bin). Default "builtin". */
+  firmware?: "builtin" | Uint8Array;
+  /** Cost-model profile by name or value. Default "modern". */
+  costProfile?: string | CostProfile;
+}
+
+/** A VmConfig with every default filled in and validated. */
+export interface ResolvedVmConfig {
+  readonly kernel: Uint8Array;
+  readonly initrd: Uint8Array | undefined;
+  readonly cmdline: string;
+  readonly memory: number;
+  readonly firmware: "builtin" | Uint8Array;
+  readonly costProfile: CostProfile;
+}
+
+const MIB = 1024 * 1024;
+/** Default guest RAM. */
+export const DEFAULT_MEMORY = 512 * MIB;
+
+/** Validate a VmConfig and fill in its defaults; throws HV_INVALID_CONFIG with what to change. */
+export function resolveConfig(config: VmConfig): ResolvedVmConfig {
+  if (!(config.kernel instanceof Uint8Array) || config.kernel.length === 0) {
+    throw new HypervisorError(
+      "HV_INVALID_CONFIG",
+      "VmConfig.kernel must be the bytes of a kernel image (got none)",
+    );
+  }
+  const memory = config.memory ?? DEFAULT_MEMORY;
+  if (!Number.isInteger(memory) || memory % (2 * MIB) !== 0 || memory < 16 * MIB || memory > 2048 * MIB) {
+    throw new HypervisorError(
+      "HV_INVALID_CONFIG",
+      `VmConfig.memory = ${memory} bytes; it must be a multiple of 2 MiB between 16 MiB and 2 GiB`,
+    );
+  }
+  let costProfile: CostProfile;
+  if (config.costProfile === undefined) costProfile = DEFAULT_COST_PROFILE;
+  else if (typeof config.costProfile === "string") {
+    const p = COST_PROFILES[config.costProfile];
+    if (!p) {
+      throw new HypervisorError(
+        "HV_INVALID_CONFIG",
+        `unknown cost profile "${config.costProfile}"; known: ${Object.keys(COST_PROFILES).join(", ")}`,
+      );
+    }
+    costProfile = p;
+  } else costProfile = config.costProfile;
+  const firmware = config.firmware ?? "builtin";
+  if (firmware !== "builtin" && !(firmware instanceof Uint8Array && firmware.length > 0)) {
+    throw new HypervisorError(
+      "HV_INVALID_CONFIG",
+      'VmConfig.firmware must be "builtin" or the bytes of an OpenSBI image',
+    );
+  }
+  if (config.initrd !== undefined && !(config.initrd instanceof Uint8Array)) {
+    throw new HypervisorError("HV_INVALID_CONFIG", "VmConfig.initrd must be bytes");
+  }
+  return {
+    kernel: config.kernel,
+    initrd: config.initrd,
+    cmdline: config.cmdline ?? "",
+    memory,
+    firmware,
+    costProfile,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * @hvkit/hypervisor — the common hypervisor interface: `VmConfig`, the
+ * strategy contract and registry, the VMM core (`Vm`: boot, run loop over
+ * hart exits, built-in SBI, idle skipping, console, accounting), the stats
+ * schema and the cost-model profiles. The contract test suite is at
+ * `@hvkit/hypervisor/testing`.
+ */
+export { DEFAULT_MEMORY, type ResolvedVmConfig, resolveConfig, type VmConfig } from "./config.js";
+export {
+  COST_PROFILES,
+  type CostEvents,
+  type CostProfile,
+  type CostTable,
+  DEFAULT_COST_PROFILE,
+  emptyCostEvents,
+  MODERN,
+  modeledCycles,
+  PENTIUM4_2006,
+} from "./cost.js";
+export { HypervisorError, type HypervisorErrorCode } from "./errors.js";
+export {
+  SBI_IMPL_ID,
+  SBI_SPEC_VERSION,
+  SbiError,
+  SbiExtension,
+  type SbiHost,
+  SbiOutcome,
+  SbiService,
+} from "./sbi.js";
+export type { GuestMode, VmStats } from "./stats.js";
+export {
+  type CpuTechnique,
+  getStrategy,
+  listStrategies,
+  type MemoryTechnique,
+  registerStrategy,
+  type StrategyDefinition,
+  type StrategyInstance,
+  type Techniques,
+} from "./strategy.js";
+export { type RunLimit, type RunResult, type StopReason, Vm, type VmCore } from "./vm.js";

@@ -1,0 +1,89 @@
+/**
+ * The strategy contract and the registry. A strategy is one way of
+ * virtualizing the CPU, composed with a memory-virtualization technique and
+ * I/O backends; the benchmark app and the CLI know strategies only through
+ * this interface and the registry.
+ */
+import type { HartExit } from "@hvkit/cpu";
+import type { ResolvedVmConfig } from "./config.js";
+import { HypervisorError } from "./errors.js";
+import type { VmCore } from "./vm.js";
+
+/** How the CPU is virtualized. */
+export type CpuTechnique =
+  | "emulation"
+  | "trap-and-emulate"
+  | "binary-translation"
+  | "paravirt"
+  | "hardware-assisted";
+/** How guest memory is virtualized. */
+export type MemoryTechnique = "native" | "shadow-paging" | "nested-paging" | "paravirt";
+
+/** The techniques a strategy composes. */
+export interface Techniques {
+  /** CPU virtualization technique. */
+  readonly cpu: CpuTechnique;
+  /** Memory virtualization technique. */
+  readonly memory: MemoryTechnique;
+  /** I/O backends ("emulated", "virtio", "passthrough"). */
+  readonly io: readonly string[];
+}
+
+/** A strategy bound to one VM. */
+export interface StrategyInstance {
+  /** Called once, after the images are loaded and before the first run: program exit controls, initial mode. */
+  start(): void;
+  /**
+   * A TRAP or INTERRUPT exit the VMM core did not consume. Return true when
+   * handled (the guest resumes), false to stop the VM with a guest fault.
+   */
+  handleExit?(exit: HartExit): boolean;
+  /** Strategy-specific counters for `vm.stats.counters`. */
+  counters?(): Record<string, number>;
+}
+
+/** A registered strategy. */
+export interface StrategyDefinition {
+  /** Registry name (`emulation`, `trap-and-emulate+shadow-sfence`, ...). */
+  readonly name: string;
+  /** One line for listings. */
+  readonly description: string;
+  /** What it composes. */
+  readonly techniques: Techniques;
+  /** Refuse a configuration this strategy cannot run (throw HV_INVALID_COMBINATION / HV_UNSUPPORTED). */
+  validate?(config: ResolvedVmConfig): void;
+  /** Bind to a VM being created. */
+  create(core: VmCore): StrategyInstance;
+}
+
+const registry = new Map<string, StrategyDefinition>();
+
+/** Add a strategy to the registry; a name can be registered once. */
+export function registerStrategy(definition: StrategyDefinition): void {
+  if (registry.has(definition.name)) {
+    if (registry.get(definition.name) === definition) return;
+    throw new HypervisorError(
+      "HV_DUPLICATE_STRATEGY",
+      `a strategy named "${definition.name}" is already registered`,
+    );
+  }
+  registry.set(definition.name, definition);
+}
+
+/** Look up a strategy by name; throws HV_UNKNOWN_STRATEGY listing the known ones. */
+export function getStrategy(name: string): StrategyDefinition {
+  const s = registry.get(name);
+  if (!s) {
+    const known = [...registry.keys()].sort().join(", ") || "none registered";
+    throw new HypervisorError(
+      "HV_UNKNOWN_STRATEGY",
+      `unknown strategy "${name}"; known strategies: ${known}`,
+    );
+  }
+  return s;
+}
+
+/** Every registered strategy, in registration order. */
+export function listStrategies(): StrategyDefinition[] {
+  return [...registry.values()];
+}

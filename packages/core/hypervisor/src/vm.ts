@@ -1,0 +1,387 @@
+/**
+ * The VM and the VMM core shared by every strategy: boot (images, devicetree,
+ * firmware), the run loop over hart exits, the SBI service (the hypercall
+ * path every strategy shares), idle handling on WFI with deterministic time
+ * skipping, console plumbing, power events and accounting.
+ */
+import {
+  Cause,
+  CounterSlot,
+  CsrSlot,
+  ExitReason,
+  type Hart,
+  Irq,
+  MSTATUS,
+  PRV_S,
+  TRAP_STATS_MRET,
+  TRAP_STATS_SRET,
+  writeCsr,
+} from "@hvkit/cpu";
+import { CSR } from "@hvkit/isa";
+import { VirtBoard } from "@hvkit/machine";
+import { type ResolvedVmConfig, resolveConfig, type VmConfig } from "./config.js";
+import { type CostEvents, emptyCostEvents, modeledCycles } from "./cost.js";
+import { HypervisorError } from "./errors.js";
+import { SbiService } from "./sbi.js";
+import type { VmStats } from "./stats.js";
+import { getStrategy, type StrategyDefinition, type StrategyInstance } from "./strategy.js";
+
+/** Steps per board.run() call: long enough to amortise it, short enough to poll input and wall-time limits. */
+const SLICE = 1 << 22;
+const PMPCFG0 = 0x3a0;
+const PMPADDR0 = 0x3b0;
+/** Where OpenSBI's fw_dynamic expects the next stage's mode: S (1). */
+const FW_DYNAMIC_NEXT_MODE_S = 1;
+/** fw_dynamic_info magic ("OSBI") and version. */
+const FW_DYNAMIC_MAGIC = 0x4942534f;
+const FW_DYNAMIC_VERSION = 2;
+
+/** Why `vm.run()` returned. */
+export type StopReason =
+  /** The guest powered off (syscon, SBI SRST or HSM stop). */
+  | "poweroff"
+  /** The guest asked for a reset. */
+  | "reset"
+  /** The step or wall-time limit was reached; `run` can be called again. */
+  | "limit"
+  /** The guest waits for an interrupt no source will raise without input (only console input can wake it). */
+  | "idle"
+  /** The strategy could not handle an exit: the guest cannot continue. */
+  | "fault";
+
+/** Limits for one `vm.run()` call. */
+export interface RunLimit {
+  /** Stop after this many more steps (instructions plus traps). */
+  steps?: number;
+  /** Stop after about this many milliseconds of wall time. */
+  wallMs?: number;
+}
+
+/** The outcome of `vm.run()`. */
+export interface RunResult {
+  /** Why it returned. */
+  stop: StopReason;
+  /** For "poweroff": 0 for a clean power-off, the guest's failure code otherwise. */
+  exitStatus?: number;
+  /** For "fault": what happened. */
+  message?: string;
+}
+
+/** The VMM core as strategies see it. */
+export interface VmCore {
+  /** The resolved configuration. */
+  readonly config: ResolvedVmConfig;
+  /** The board: hart, RAM, bus and devices. */
+  readonly board: VirtBoard;
+  /** The hart. */
+  readonly hart: Hart;
+  /** Chargeable events; strategies add their own. */
+  readonly events: CostEvents;
+  /** Count an exit to the VMM under `reason`. */
+  countExit(reason: string): void;
+}
+
+/** A virtual machine running one guest under one strategy. */
+export class Vm implements VmCore {
+  readonly config: ResolvedVmConfig;
+  readonly board: VirtBoard;
+  readonly hart: Hart;
+  readonly events = emptyCostEvents();
+  /** The strategy definition. */
+  readonly strategy: StrategyDefinition;
+  private readonly instance: StrategyInstance;
+  private readonly sbi: SbiService | undefined;
+  private readonly exits = new Map<string, number>();
+  private readonly input: number[] = [];
+  private readonly outputListeners: ((bytes: Uint8Array) => void)[] = [];
+  private stopped: RunResult | undefined;
+  private wallMs = 0;
+
+  /** Create a VM for `config` under the strategy named `strategy` (or given as a definition). */
+  static create(strategy: string | StrategyDefinition, config: VmConfig): Vm {
+    const definition = typeof strategy === "string" ? getStrategy(strategy) : strategy;
+    const resolved = resolveConfig(config);
+    definition.validate?.(resolved);
+    return new Vm(definition, resolved);
+  }
+
+  private constructor(strategy: StrategyDefinition, config: ResolvedVmConfig) {
+    this.strategy = strategy;
+    this.config = config;
+    this.board = new VirtBoard({
+      ramSize: config.memory,
+      onConsole: (byte) => this.emitByte(byte),
+    });
+    this.hart = this.board.hart;
+    const builtin = config.firmware === "builtin";
+    this.sbi = builtin ? new SbiService(this.sbiHost()) : undefined;
+    this.boot();
+    this.instance = strategy.create(this);
+    this.instance.start();
+  }
+
+  /** Load firmware, kernel, initrd and devicetree, and put the hart where the boot protocol wants it. */
+  private boot(): void {
+    const { config, board, hart } = this;
+    const boot = board.loadLinux({
+      kernel: config.kernel,
+      ...(config.initrd ? { initrd: config.initrd } : {}),
+      bootargs: config.cmdline,
+    });
+    const firmware = config.firmware === "builtin" ? undefined : config.firmware;
+    if (firmware) {
+      // OpenSBI at the start of RAM, in M-mode; fw_dynamic finds the kernel through
+      // the info block in a2 (fw_jump ignores it and jumps to its built-in address).
+      if (firmware.length > boot.kernel.start - board.ramBase) {
+        throw new HypervisorError(
+          "HV_INVALID_CONFIG",
+          `the firmware (${firmware.length} bytes) does not fit below the kernel at 0x${boot.kernel.start.toString(16)}`,
+        );
+      }
+      board.ram.set(firmware, 0);
+      const info = (boot.kernel.end + 7) & ~7;
+      const view = new DataView(board.ram.buffer, board.ram.byteOffset);
+      const at = info - board.ramBase;
+      const fields = [FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, boot.entry, FW_DYNAMIC_NEXT_MODE_S, 0, 0];
+      for (const [i, v] of fields.entries()) view.setBigUint64(at + 8 * i, BigInt(v), true);
+      hart.ramChanged(board.ramBase, board.ram.length);
+      board.reset(BigInt(board.ramBase));
+      hart.setX(10, 0n);
+      hart.setX(11, BigInt(boot.dtb.start));
+      hart.setX(12, BigInt(info));
+      return;
+    }
+    board.reset(BigInt(boot.entry));
+    // Linux boot protocol: a0 = hart id, a1 = devicetree address, S-mode, satp = 0.
+    hart.setX(10, 0n);
+    hart.setX(11, BigInt(boot.dtb.start));
+    // The built-in firmware: leave M-mode configured as an SBI firmware would and
+    // start the kernel in S-mode. Everything but ecall from S-mode is delegated, so
+    // M-mode never runs; SBI calls exit to the host.
+    const w = (csr: number, lo: number, hi = 0): void => {
+      writeCsr(hart, csr, lo | 0, hi | 0);
+    };
+    w(PMPADDR0, -1, 0x3fffff); // NAPOT over the whole address space
+    w(PMPCFG0, 0x1f); // R W X, NAPOT
+    w(CSR.medeleg, 0xb1ff); // all but ecall from S (9) and M (11)
+    w(CSR.mideleg, (1 << Irq.SSI) | (1 << Irq.STI) | (1 << Irq.SEI));
+    w(CSR.mcounteren, 7); // cycle, time, instret readable from S
+    w(CSR.menvcfg, 0, 0x80000000); // Sstc: S-mode owns stimecmp
+    hart.csr[CsrSlot.MSTATUS] = (hart.csr[CsrSlot.MSTATUS]! & ~MSTATUS.MPP) | (PRV_S << 11);
+    hart.priv = PRV_S;
+    hart.privilegeChanged();
+    hart.exitOnException[PRV_S] = 1 << Cause.ECALL_S;
+  }
+
+  private sbiHost() {
+    return {
+      hart: this.board.hart,
+      readRam: (pa: number, length: number) => this.ramRange(pa, length),
+      writeRam: (pa: number, bytes: Uint8Array) => {
+        const r = this.ramRange(pa, bytes.length);
+        if (!r) return false;
+        r.set(bytes);
+        this.hart.ramChanged(pa, bytes.length);
+        return true;
+      },
+      consoleWrite: (bytes: Uint8Array) => this.emit(bytes),
+      consoleRead: (max: number) => Uint8Array.from(this.input.splice(0, max)),
+      setTimer: (ticks: number) => {
+        // With Sstc the timer is stimecmp itself (as OpenSBI does when Sstc is present).
+        const hi = ticks >= 2 ** 64 - 1 ? -1 : Math.floor(ticks / 4294967296) | 0;
+        writeCsr(this.hart, CSR.stimecmp, (ticks % 4294967296) | 0, hi);
+      },
+      sendIpi: () => {
+        this.hart.csr[CsrSlot.MIP_SW]! |= 1 << 1;
+        this.hart.interruptsChanged();
+      },
+      systemReset: (type: number, reason: number) =>
+        this.stop(type === 0 ? { stop: "poweroff", exitStatus: reason === 0 ? 0 : 1 } : { stop: "reset" }),
+      suspend: () => {},
+    };
+  }
+
+  /** A view of guest RAM [pa, pa+length), or undefined when the range is not all RAM. */
+  private ramRange(pa: number, length: number): Uint8Array | undefined {
+    const off = pa - this.board.ramBase;
+    if (!Number.isSafeInteger(off) || off < 0 || length < 0 || off + length > this.board.ram.length)
+      return undefined;
+    return this.board.ram.subarray(off, off + length);
+  }
+
+  /** Subscribe to console output (UART transmit and SBI console writes). */
+  onOutput(listener: (bytes: Uint8Array) => void): void {
+    this.outputListeners.push(listener);
+  }
+
+  /** Queue console input for the guest (delivered to the UART, or to SBI console reads). */
+  writeInput(bytes: ArrayLike<number>): void {
+    for (let i = 0; i < bytes.length; i++) this.input.push(bytes[i]! & 0xff);
+  }
+
+  private emit(bytes: Uint8Array): void {
+    for (const l of this.outputListeners) l(bytes);
+  }
+
+  private readonly oneByte = new Uint8Array(1);
+
+  private emitByte(byte: number): void {
+    this.oneByte[0] = byte;
+    this.emit(this.oneByte);
+  }
+
+  private stop(result: RunResult): void {
+    if (!this.stopped) this.stopped = result;
+    this.hart.requestHalt();
+  }
+
+  /** Count an exit to the VMM. */
+  countExit(reason: string): void {
+    this.exits.set(reason, (this.exits.get(reason) ?? 0) + 1);
+  }
+
+  /** Whether the VM has stopped for good (powered off, reset or faulted). */
+  get finished(): RunResult | undefined {
+    return this.stopped;
+  }
+
+  /**
+   * Run the guest until it powers off, resets or faults, or a limit is hit.
+   * Deterministic: the same guest and input give the same result for any limits.
+   */
+  run(limit: RunLimit = {}): RunResult {
+    if (this.stopped) return this.stopped;
+    const hart = this.hart;
+    const board = this.board;
+    const start = performance.now();
+    const stepLimit = limit.steps ?? Number.POSITIVE_INFINITY;
+    const startSteps = hart.cycles;
+    try {
+      for (;;) {
+        if (this.stopped) return this.stopped;
+        const used = hart.cycles - startSteps;
+        if (used >= stepLimit) return { stop: "limit" };
+        if (limit.wallMs !== undefined && performance.now() - start >= limit.wallMs) return { stop: "limit" };
+        this.feedInput();
+        const r = board.run(Math.min(SLICE, stepLimit - used));
+        switch (r.reason) {
+          case "poweroff": {
+            const p = board.powerOff!;
+            return this.finish({ stop: "poweroff", exitStatus: p.code });
+          }
+          case "reset":
+            return this.finish({ stop: "reset" });
+          case "budget":
+          case "halt":
+            break;
+          case "idle":
+            this.countExit("wfi");
+            // Only console input can wake a hart that waits with no timer armed.
+            if (this.input.length === 0) return { stop: "idle" };
+            break;
+          case "exit":
+            if (!this.handleExit()) return this.stopped ?? { stop: "fault" };
+            break;
+        }
+      }
+    } finally {
+      this.wallMs += performance.now() - start;
+    }
+  }
+
+  private finish(result: RunResult): RunResult {
+    this.stopped ??= result;
+    return this.stopped;
+  }
+
+  /** A TRAP or INTERRUPT exit: SBI calls first, then the strategy. False when the guest cannot continue. */
+  private handleExit(): boolean {
+    const hart = this.hart;
+    const e = hart.exit;
+    if (e.reason === ExitReason.TRAP && this.sbi && e.cause === Cause.ECALL_S && e.mode === PRV_S) {
+      this.countExit("sbi");
+      this.chargeExit();
+      this.events.hypercall++;
+      const outcome = this.sbi.handle();
+      hart.setPc(e.pc + 4n);
+      // A retentive suspend (HSM) returns at once: a legal early wake-up; the guest's idle
+      // loop then waits in WFI, where the board skips time. Resets stop the loop via `stopped`.
+      void outcome;
+      return true;
+    }
+    if (this.instance.handleExit?.(e)) return true;
+    this.fault(e.reason === ExitReason.TRAP ? e.cause : -1);
+    return false;
+  }
+
+  /** Charge one exit: a native trap to firmware for emulation, a VM exit and entry otherwise. */
+  private chargeExit(): void {
+    if (this.strategy.techniques.cpu === "emulation") {
+      this.events.trap++;
+      this.events.trapReturn++;
+    } else {
+      this.events.vmExit++;
+      this.events.vmEntry++;
+    }
+  }
+
+  /** Move queued console input into the UART's receive FIFO as it has room. */
+  private feedInput(): void {
+    if (this.input.length === 0) return;
+    const uart = this.board.uart;
+    const room = uart.rxSpace();
+    if (room > 0) uart.receive(this.input.splice(0, room));
+  }
+
+  private fault(cause: number): RunResult {
+    const e = this.hart.exit;
+    const message =
+      cause >= 0
+        ? `the ${this.strategy.name} strategy did not handle exception ${cause} at pc 0x${e.pc.toString(16)} (tval 0x${e.tval.toString(16)})`
+        : `the ${this.strategy.name} strategy did not handle interrupt ${e.cause}`;
+    this.stopped = { stop: "fault", message };
+    return this.stopped;
+  }
+
+  /** Statistics in the common schema. */
+  get stats(): VmStats {
+    const hart = this.hart;
+    const t = hart.trapStats;
+    let traps = 0;
+    for (let i = 0; i < TRAP_STATS_MRET; i++) traps += t[i]!;
+    const events = {
+      ...this.events,
+      instruction: hart.instret,
+      trap: this.events.trap + traps,
+      trapReturn: this.events.trapReturn + t[TRAP_STATS_MRET]! + t[TRAP_STATS_SRET]!,
+    };
+    const { byCategory, total } = modeledCycles(events, this.config.costProfile);
+    const byReason = Object.fromEntries(this.exits);
+    const hypercalls = this.sbi ? this.sbi.calls() : {};
+    return {
+      schema: "hvkit.vm-stats/1",
+      strategy: this.strategy.name,
+      techniques: { ...this.strategy.techniques, io: [...this.strategy.techniques.io] },
+      instructions: {
+        total: hart.instret,
+        byMode: {
+          M: hart.counters[CounterSlot.INSTRET_M]!,
+          S: hart.counters[CounterSlot.INSTRET_S]!,
+          U: hart.counters[CounterSlot.INSTRET_U]!,
+        },
+      },
+      steps: hart.cycles,
+      exits: { total: sum(byReason), byReason },
+      hypercalls: { total: sum(hypercalls), byName: hypercalls },
+      cycles: { profile: this.config.costProfile.name, total, byCategory: { ...byCategory } },
+      wallSeconds: this.wallMs / 1000,
+      counters: this.instance.counters?.() ?? {},
+    };
+  }
+}
+
+function sum(r: Record<string, number>): number {
+  let s = 0;
+  for (const v of Object.values(r)) s += v;
+  return s;
+}

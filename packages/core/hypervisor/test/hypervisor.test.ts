@@ -1,0 +1,119 @@
+import { assemble, assembleElf } from "@hvkit/isa";
+import { describe, expect, it } from "vitest";
+import {
+  getStrategy,
+  HypervisorError,
+  registerStrategy,
+  resolveConfig,
+  SBI_IMPL_ID,
+  SBI_SPEC_VERSION,
+  SbiError,
+  type StrategyDefinition,
+  Vm,
+} from "../src/index.js";
+
+const KERNEL = 0x80200000n;
+const kernel = assembleElf("_start: j _start\n", { base: KERNEL });
+
+const noop: StrategyDefinition = {
+  name: "test-noop",
+  description: "test strategy",
+  techniques: { cpu: "emulation", memory: "native", io: [] },
+  create: () => ({ start() {} }),
+};
+
+describe("VmConfig", () => {
+  it("fills in defaults", () => {
+    const c = resolveConfig({ kernel });
+    expect(c.memory).toBe(512 * 1024 * 1024);
+    expect(c.firmware).toBe("builtin");
+    expect(c.costProfile.name).toBe("modern");
+  });
+
+  it.each([
+    [{ kernel: new Uint8Array() }, /kernel/],
+    [{ kernel, memory: 3 * 1024 * 1024 }, /multiple of 2 MiB/],
+    [{ kernel, memory: 4096 * 1024 * 1024 }, /2 GiB/],
+    [{ kernel, costProfile: "p3-1999" }, /unknown cost profile "p3-1999"; known: p4-2006, modern/],
+  ])("refuses %o with a typed error", (config, message) => {
+    expect(() => resolveConfig(config)).toThrowError(message);
+    try {
+      resolveConfig(config);
+    } catch (e) {
+      expect(e).toBeInstanceOf(HypervisorError);
+      expect((e as HypervisorError).code).toBe("HV_INVALID_CONFIG");
+    }
+  });
+});
+
+describe("strategy registry", () => {
+  it("names the known strategies when asked for an unknown one", () => {
+    registerStrategy(noop);
+    expect(() => getStrategy("nope")).toThrowError(/unknown strategy "nope"; known strategies: .*test-noop/);
+  });
+
+  it("refuses two different strategies under one name", () => {
+    registerStrategy(noop);
+    expect(() => registerStrategy({ ...noop })).toThrowError(/already registered/);
+  });
+});
+
+/** Run an S-mode snippet that makes one SBI call and powers off; return a0/a1 as left by the call. */
+function sbiCall(setup: string): { a0: bigint; a1: bigint } {
+  const src = `
+.globl _start
+_start:
+${setup}
+  ecall
+  la t0, result
+  sd a0, 0(t0)
+  sd a1, 8(t0)
+  li a0, 0
+  li a1, 0
+  li a6, 0
+  li a7, 0x53525354
+  ecall
+.data
+.align 3
+result: .dword 0, 0
+`;
+  const vm = Vm.create(noop, { kernel: assembleElf(src, { base: KERNEL }), memory: 32 * 1024 * 1024 });
+  const r = vm.run({ steps: 100_000 });
+  expect(r.stop).toBe("poweroff");
+  const at = Number(assemble(src, { base: KERNEL }).symbols.get("result")!) - vm.board.ramBase;
+  const view = new DataView(vm.board.ram.buffer);
+  return { a0: view.getBigInt64(at, true), a1: view.getBigInt64(at + 8, true) };
+}
+
+describe("built-in SBI (v2.0)", () => {
+  it("BASE reports the spec version and implementation", () => {
+    expect(sbiCall("li a7, 0x10\n li a6, 0")).toEqual({ a0: 0n, a1: BigInt(SBI_SPEC_VERSION) });
+    expect(sbiCall("li a7, 0x10\n li a6, 1")).toEqual({ a0: 0n, a1: BigInt(SBI_IMPL_ID) });
+  });
+
+  it("probe_extension answers 1 for served extensions and 0 for others", () => {
+    expect(sbiCall("li a7, 0x10\n li a6, 3\n li a0, 0x53525354").a1).toBe(1n);
+    expect(sbiCall("li a7, 0x10\n li a6, 3\n li a0, 0x504D55").a1).toBe(0n); // PMU: not served
+  });
+
+  it("answers NOT_SUPPORTED for unknown extensions and functions", () => {
+    expect(sbiCall("li a7, 0x0A000000\n li a6, 0").a0).toBe(BigInt(SbiError.NOT_SUPPORTED));
+    expect(sbiCall("li a7, 0x10\n li a6, 99").a0).toBe(BigInt(SbiError.NOT_SUPPORTED));
+  });
+
+  it("DBCN refuses a buffer outside guest RAM without touching the host", () => {
+    expect(sbiCall("li a7, 0x4442434E\n li a6, 0\n li a0, 16\n li a1, 0x1000\n li a2, 0").a0).toBe(
+      BigInt(SbiError.INVALID_PARAM),
+    );
+  });
+
+  it("HSM reports hart 0 started and others invalid", () => {
+    expect(sbiCall("li a7, 0x48534D\n li a6, 2\n li a0, 0")).toEqual({ a0: 0n, a1: 0n });
+    expect(sbiCall("li a7, 0x48534D\n li a6, 2\n li a0, 5").a0).toBe(BigInt(SbiError.INVALID_PARAM));
+    expect(sbiCall("li a7, 0x48534D\n li a6, 0\n li a0, 0").a0).toBe(BigInt(SbiError.ALREADY_AVAILABLE));
+  });
+
+  it("legacy console_getchar returns -1 with no input", () => {
+    expect(sbiCall("li a7, 2").a0).toBe(-1n);
+  });
+});
