@@ -222,6 +222,13 @@ deadline: .dword 0, 0, 0
     for (let i = 0; i < 3; i++) expect(a.dword("when", 8 * i)).toBe(b.dword("when", 8 * i));
   });
 
+  // A guest polling mtime by MMIO sees the time at the start of the hart's
+  // current run slice: Hart.time() counts stepsInRun, which the interpreter
+  // publishes before CSR/system instructions but not before bus accesses.
+  it.todo(
+    "mtime read by MMIO advances within one run slice (needs @hvkit/cpu to publish stepsInRun before bus accesses)",
+  );
+
   it("a WFI with no timer armed returns 'idle' to the host", () => {
     const g = guest(`
 _start:

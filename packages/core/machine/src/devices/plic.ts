@@ -247,7 +247,7 @@ export class Plic implements Device, Stateful<PlicState> {
     return 0;
   }
 
-  write(offset: number, size: 1 | 2 | 4 | 8, lo: number): void {
+  write(offset: number, size: 1 | 2 | 4 | 8, lo: number, _hi: number): void {
     if (size === 4 && (offset & 3) === 0) {
       if (offset < PLIC_PENDING) {
         const src = offset >>> 2;

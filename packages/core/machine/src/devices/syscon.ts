@@ -52,7 +52,7 @@ export class SifiveTest implements Device, Stateful<Record<string, never>> {
     return 0;
   }
 
-  write(offset: number, size: 1 | 2 | 4 | 8, lo: number): void {
+  write(offset: number, size: 1 | 2 | 4 | 8, lo: number, _hi: number): void {
     if (size !== 2 && size !== 4) {
       this.badAccesses++;
       return;

@@ -303,7 +303,7 @@ export class Uart16550 implements Device, Stateful<UartState> {
     return v;
   }
 
-  write(offset: number, size: 1 | 2 | 4 | 8, lo: number): void {
+  write(offset: number, size: 1 | 2 | 4 | 8, lo: number, _hi: number): void {
     if (size !== 1 || offset > SCR) {
       this.badAccesses++;
       return;

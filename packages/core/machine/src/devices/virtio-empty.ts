@@ -43,7 +43,7 @@ export class VirtioMmioEmpty implements Device, Stateful<Record<string, never>> 
     }
   }
 
-  write(_offset: number, size: 1 | 2 | 4 | 8): void {
+  write(_offset: number, size: 1 | 2 | 4 | 8, _lo: number, _hi: number): void {
     if (size !== 4) this.badAccesses++;
   }
 
