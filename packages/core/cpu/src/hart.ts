@@ -772,6 +772,7 @@ export class Hart {
       if (hi !== 0) return this.accessFault(acc, lo, hi);
       return lo >>> 0;
     }
+    this.pageWalks++;
     const levels = mode === 8 ? 3 : mode === 9 ? 4 : 0;
     if (levels === 0) return this.accessFault(acc, lo, hi);
     // The upper address bits must be a sign extension of bit 38 (Sv39) or 47 (Sv48).
@@ -952,7 +953,7 @@ export class Hart {
     if (!this.pmpAllows(pa, size, acc, prv)) return this.accessFault(acc, lo, hi);
     // Cache the page in the load/store TLB when it is plain RAM.
     const off = pa - this.ramBase;
-    if (off >= 0 && off < this.ramSize && this.pmpPageUniform(pa & PAGE_MASK, acc, prv)) {
+    if (off >= 0 && off < this.ramSize && this.pmpPageUniform((pa & PAGE_MASK) >>> 0, acc, prv)) {
       const idx = this.dBase + ((lo >>> 12) & TLB_MASK);
       const pageOff = off & PAGE_MASK;
       if (acc === ACC_LOAD) {
@@ -1138,7 +1139,7 @@ export class Hart {
         return false;
       }
       pageOff = off & PAGE_MASK;
-      if (this.pmpPageUniform(pa & PAGE_MASK, ACC_FETCH, this.priv)) {
+      if (this.pmpPageUniform((pa & PAGE_MASK) >>> 0, ACC_FETCH, this.priv)) {
         this.itag[idx] = lo & PAGE_MASK;
         this.itagHi[idx] = hi;
         this.ioff[idx] = pageOff;
@@ -2118,6 +2119,8 @@ export class Hart {
 
   /** Sensitive operations that completed in U-mode without trapping because of the ISA profile. */
   profileNonTraps = 0;
+  /** Page-table walks (TLB misses and uncached accesses under translation). */
+  pageWalks = 0;
 
   /** CSR read result (set by readCsr). */
   csrLo = 0;

@@ -334,3 +334,62 @@ data: .dword 41
     expect(g.dword("data")).toBe(42n);
   });
 });
+
+describe("PMP and the TLBs", () => {
+  // Regression: with PMP on, `pa & PAGE_MASK` made every RAM page (above 2^31)
+  // negative, the page never counted as uniformly allowed, and every
+  // instruction and access walked the page table again (Linux ran at ~1 MIPS).
+  it("caches translations of RAM pages allowed by PMP: a loop walks the page table a handful of times", () => {
+    const g = runGuest(
+      `
+_start:
+  li t0, -1
+  csrw pmpaddr0, t0
+  li t0, 0x1f
+  csrw pmpcfg0, t0
+  la t0, pt
+  li t1, 0x80000000
+  srli t1, t1, 12
+  slli t1, t1, 10
+  ori t1, t1, 0xcf
+  sd t1, 16(t0)
+  srli t0, t0, 12
+  li t1, 8
+  slli t1, t1, 60
+  or t0, t0, t1
+  csrw satp, t0
+  sfence.vma
+  la t0, smode
+  csrw mepc, t0
+  li t0, 0x1800
+  csrc mstatus, t0
+  li t0, 0x800
+  csrs mstatus, t0
+  la t0, mtrap
+  csrw mtvec, t0
+  mret
+smode:
+  li s0, 10000
+  la s1, data
+1:
+  ld t0, 0(s1)
+  addi t0, t0, 1
+  sd t0, 0(s1)
+  addi s0, s0, -1
+  bnez s0, 1b
+  ecall
+mtrap:
+  j pass
+.align 12
+pt: .zero 4096
+data: .dword 0
+.align 12                   # keep tohost (a watched page: stores take the slow path) off data's page
+pad: .dword 0
+`,
+      { pmpEntries: 16 },
+    );
+    expect(g.exitCode).toBe(0);
+    expect(g.dword("data")).toBe(10000n);
+    expect(g.machine.hart.pageWalks).toBeLessThan(10);
+  });
+});
