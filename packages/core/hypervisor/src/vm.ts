@@ -139,7 +139,7 @@ export class Vm implements VmCore {
         );
       }
       board.ram.set(firmware, 0);
-      const info = (boot.kernel.end + 7) & ~7;
+      const info = ((boot.kernel.end + 7) & ~7) >>> 0;
       const view = new DataView(board.ram.buffer, board.ram.byteOffset);
       const at = info - board.ramBase;
       const fields = [FW_DYNAMIC_MAGIC, FW_DYNAMIC_VERSION, boot.entry, FW_DYNAMIC_NEXT_MODE_S, 0, 0];
