@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hvkit's tests and tools use, when missing:
-# clang, lld and llvm (to build and check riscv64 guests and disassembly).
+# clang, lld and llvm (to build and check riscv64 guests and disassembly),
+# opensbi (real firmware for the Linux boot tests), cpio (initramfs checks).
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(clang lld llvm)
+packages=(clang lld llvm opensbi cpio)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
