@@ -7,7 +7,7 @@
  */
 import { CsrSlot, ExitReason, Hart, Irq } from "@hvkit/cpu";
 import { Bus } from "./bus.js";
-import type { Device, IrqLine } from "./device.js";
+import type { Device, IrqLine, Stateful } from "./device.js";
 import { Clint, type ClintState } from "./devices/clint.js";
 import { PLIC_NDEV, Plic, type PlicState } from "./devices/plic.js";
 import { record } from "./devices/state.js";
@@ -143,11 +143,13 @@ export interface BootInfo {
   format: "elf" | "linux-image";
 }
 
-/** Snapshot state of the board's own devices (RAM and the hart are saved by their owners). */
+/** Snapshot state of the board's devices (RAM and the hart are saved by their owners). */
 export interface VirtBoardDeviceState {
   clint: ClintState;
   plic: PlicState;
   uart0: UartState;
+  /** Each virtio slot device's `getState()`, or null for a device without one. */
+  virtio: unknown[];
 }
 
 /** Counters of the board and its devices. */
@@ -160,6 +162,11 @@ export interface VirtBoardCounters {
   uart: { bytesIn: number; bytesOut: number; overruns: number };
   plic: { claims: number; emptyClaims: number; completions: number };
   clint: { timerInterrupts: number; softwareInterrupts: number };
+}
+
+function isStateful(d: Device): d is Device & Stateful<unknown> {
+  const x = d as Partial<Stateful<unknown>>;
+  return typeof x.getState === "function" && typeof x.setState === "function";
 }
 
 /** Steps per `hart.run` slice when no timer is closer: amortises the call, notices a halt quickly. */
@@ -178,8 +185,11 @@ export class VirtBoard {
   readonly ramBase = VIRT_MEMORY_MAP.dram.base;
   /** The device bus. */
   readonly bus = new Bus();
+  /** The CLINT (msip, mtimecmp, mtime). */
   readonly clint: Clint;
+  /** The PLIC (context 0: M-mode, 1: S-mode). */
   readonly plic: Plic;
+  /** The console UART (PLIC source 10). */
   readonly uart: Uart16550;
   /** The SiFive test device (syscon for poweroff/reboot). */
   readonly test: SifiveTest;
@@ -472,6 +482,7 @@ export class VirtBoard {
     this.clint.reset();
     this.plic.reset();
     this.uart.reset();
+    for (const dev of this.virtio) dev.reset?.();
     this.powerOff = undefined;
     this.resetRequested = false;
   }
@@ -499,16 +510,31 @@ export class VirtBoard {
     };
   }
 
-  /** Snapshot of the built-in devices' state (virtio slot devices save their own). */
+  /** Snapshot of the devices' state: the built-in ones, and each virtio slot device that has `getState()`. */
   getDeviceState(): VirtBoardDeviceState {
-    return { clint: this.clint.getState(), plic: this.plic.getState(), uart0: this.uart.getState() };
+    return {
+      clint: this.clint.getState(),
+      plic: this.plic.getState(),
+      uart0: this.uart.getState(),
+      virtio: this.virtio.map((d) => (isStateful(d) ? d.getState() : null)),
+    };
   }
 
   /** Restore {@link getDeviceState} output (after the hart's own state, so time is right). */
   setDeviceState(state: VirtBoardDeviceState): void {
     const s = record("board", state);
+    const virtio = s.virtio;
+    if (!Array.isArray(virtio) || virtio.length !== this.virtio.length) {
+      throw new MachineError(
+        "MACHINE_BAD_STATE",
+        `board: invalid snapshot state (virtio must be an array of ${this.virtio.length}); pass an object returned by getDeviceState()`,
+      );
+    }
     this.plic.setState(s.plic as PlicState);
     this.uart.setState(s.uart0 as UartState);
     this.clint.setState(s.clint as ClintState);
+    this.virtio.forEach((d, i) => {
+      if (isStateful(d)) d.setState(virtio[i]);
+    });
   }
 }

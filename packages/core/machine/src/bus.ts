@@ -131,6 +131,7 @@ export class Bus implements DeviceBus {
     return -1;
   }
 
+  /** A guest load: false (an access fault) for a hole; otherwise the value is in dataLo/dataHi. */
   load(pa: number, size: AccessSize): boolean {
     const i = this.indexOf(pa);
     if (i < 0 || pa + size > this.ends[i]!) {
@@ -156,6 +157,7 @@ export class Bus implements DeviceBus {
     return true;
   }
 
+  /** A guest store: false (an access fault) for a hole. */
   store(pa: number, size: AccessSize, lo: number, hi: number): boolean {
     const i = this.indexOf(pa);
     if (i < 0 || pa + size > this.ends[i]!) {

@@ -29,6 +29,8 @@ export interface Device {
   write(offset: number, size: AccessSize, lo: number, hi: number): void;
   /** Accesses of a size or offset the device does not implement (each read open-bus 0 or was ignored). */
   readonly badAccesses: number;
+  /** Return to the power-on state (called by the board's reset); optional. */
+  reset?(): void;
 }
 
 /** An interrupt output: the device drives it high or low (a level). */

@@ -292,6 +292,35 @@ describe("virtio slots", () => {
     expect(board.plic.getState().pending[0]).toBe(1 << 3);
   });
 
+  it("slot devices take part in reset and device snapshots when they implement them", () => {
+    const calls: string[] = [];
+    const dev = {
+      name: "stateful",
+      size: 0x100,
+      badAccesses: 0,
+      n: 0,
+      read: () => 0,
+      write() {
+        dev.n++;
+      },
+      reset: () => calls.push("reset"),
+      getState: () => ({ n: dev.n }),
+      setState: (st: { n: number }) => {
+        dev.n = st.n;
+        calls.push(`set ${st.n}`);
+      },
+    };
+    const board = new VirtBoard({ ramSize: MIB, virtio: [() => dev] });
+    board.bus.store(0x1000_1000, 4, 0, 0);
+    const st = board.getDeviceState();
+    expect(st.virtio[0]).toEqual({ n: 1 });
+    expect(st.virtio[1]).toEqual({}); // an empty slot
+    board.reset();
+    board.setDeviceState(st);
+    expect(calls).toEqual(["reset", "set 1"]);
+    expect(() => board.setDeviceState({ ...st, virtio: [] })).toThrow(/virtio must be an array of 8/);
+  });
+
   it("refuses a device larger than a slot", () => {
     const big: Device = { name: "big", size: 0x2000, badAccesses: 0, read: () => 0, write: () => {} };
     expect(() => new VirtBoard({ ramSize: MIB, virtio: [() => big] })).toThrow(/slot is 0x1000/);
