@@ -387,7 +387,7 @@ export function writeCsr(h: Hart, num: number, lo: number, hi: number): boolean 
       if ((v & 3) === 2) v &= ~2; // W without R is reserved: drop W
       c[S.PMPCFG + e] = v;
     }
-    h.flushTlb();
+    h.pmpChanged();
     return true;
   }
   if (num >= 0x3b0 && num <= 0x3ef) {
@@ -398,7 +398,7 @@ export function writeCsr(h: Hart, num: number, lo: number, hi: number): boolean 
     if (cfg & 0x80 || (next & 0x80 && (next & 0x18) === 0x08)) return true; // locked (or locked TOR above)
     c[S.PMPADDR + 2 * e] = lo;
     c[S.PMPADDR + 2 * e + 1] = hi & 0x3fffff; // bits 53:0
-    h.flushTlb();
+    h.pmpChanged();
     return true;
   }
   if ((num >= 0xb03 && num <= 0xb1f) || (num >= 0x323 && num <= 0x33f)) return true;

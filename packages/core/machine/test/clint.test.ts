@@ -222,12 +222,32 @@ deadline: .dword 0, 0, 0
     for (let i = 0; i < 3; i++) expect(a.dword("when", 8 * i)).toBe(b.dword("when", 8 * i));
   });
 
-  // A guest polling mtime by MMIO sees the time at the start of the hart's
-  // current run slice: Hart.time() counts stepsInRun, which the interpreter
-  // publishes before CSR/system instructions but not before bus accesses.
-  it.todo(
-    "mtime read by MMIO advances within one run slice (needs @hvkit/cpu to publish stepsInRun before bus accesses)",
-  );
+  // Regression: a guest polling mtime by MMIO saw the time at the start of the
+  // hart's run slice, because the interpreter published its step count only
+  // before CSR/system instructions, not before bus accesses.
+  it("mtime read by MMIO advances within one run slice", () => {
+    const g = guest(`
+_start:
+  li s1, 0x200bff8
+  ld t0, 0(s1)
+  li t1, 1000
+1: addi t1, t1, -1
+  bnez t1, 1b
+  ld t2, 0(s1)
+  sub t3, t2, t0
+  la t4, elapsed
+  sd t3, 0(t4)
+  li t0, 0x100000
+  li t1, 0x5555
+  sw t1, 0(t0)
+2: j 2b
+.align 3
+elapsed: .dword 0
+`);
+    expect(g.run().reason).toBe("poweroff");
+    // 2003 steps between the two reads at 10 steps per tick.
+    expect(g.dword("elapsed")).toBe(200n);
+  });
 
   it("a WFI with no timer armed returns 'idle' to the host", () => {
     const g = guest(`
