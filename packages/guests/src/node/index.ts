@@ -33,3 +33,10 @@ export {
   MANIFEST_VERSION,
   readLinuxManifest,
 } from "./linux-fetch.js";
+export {
+  DEBIAN_OPENSBI_FW_DYNAMIC,
+  LINUX_MAX_STEPS,
+  type LinuxGuestOptions,
+  linuxContractGuest,
+  linuxTranscript,
+} from "./linux-guest.js";

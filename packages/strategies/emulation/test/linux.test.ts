@@ -7,12 +7,12 @@
  * CI (CI=true) a missing artifact is a failure.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { DEBIAN_OPENSBI_FW_DYNAMIC, linuxTranscript, readLinuxManifest } from "@hvkit/guests/node";
 import { Vm } from "@hvkit/hypervisor";
-import { readLinuxManifest } from "@hvkit/guests/node";
 import { describe, expect, it } from "vitest";
 import { emulation } from "../src/index.js";
 
-const OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin";
+const OPENSBI = DEBIAN_OPENSBI_FW_DYNAMIC;
 const manifest = readLinuxManifest();
 const inCi = !!process.env.CI;
 /** Debian's kernel reaches BOOT-OK in ~1.3e9 instructions; leave room. */
@@ -36,17 +36,6 @@ function boot(firmware?: Uint8Array): { output: string; stop: string; exitStatus
   return { output, stop: r.stop, exitStatus: r.exitStatus };
 }
 
-/** What the init script printed: everything after "Run /init" that is not a kernel log line. */
-function transcript(output: string): string {
-  const start = output.indexOf("Run /init as init process");
-  return output
-    .slice(start)
-    .split(/\r?\n/)
-    .slice(1)
-    .filter((l) => !/^\[\s*\d+\.\d+\]/.test(l))
-    .join("\n");
-}
-
 const runs: Record<string, ReturnType<typeof boot>> = {};
 
 describe.skipIf(!manifest && !inCi)("Debian Linux under emulation", () => {
@@ -61,20 +50,27 @@ describe.skipIf(!manifest && !inCi)("Debian Linux under emulation", () => {
     expect(r.exitStatus).toBe(0);
   }, 300_000);
 
-  it.skipIf(!existsSync(OPENSBI) && !inCi)("boots to BOOT-OK with Debian's OpenSBI in M-mode", () => {
-    const r = boot(readFileSync(OPENSBI));
-    runs.opensbi = r;
-    expect(r.output).toMatch(/OpenSBI v\d+\.\d+/);
-    expect(r.output).toContain("BOOT-OK");
-    expect(r.stop).toBe("poweroff");
-    expect(r.exitStatus).toBe(0);
-  }, 300_000);
+  it.skipIf(!existsSync(OPENSBI) && !inCi)(
+    "boots to BOOT-OK with Debian's OpenSBI in M-mode",
+    () => {
+      const r = boot(readFileSync(OPENSBI));
+      runs.opensbi = r;
+      expect(r.output).toMatch(/OpenSBI v\d+\.\d+/);
+      expect(r.output).toContain("BOOT-OK");
+      expect(r.stop).toBe("poweroff");
+      expect(r.exitStatus).toBe(0);
+    },
+    300_000,
+  );
 
-  it.skipIf(!existsSync(OPENSBI) && !inCi)("prints the same transcript after the kernel's log under both firmwares", () => {
-    expect(runs.builtin && runs.opensbi, "both boots ran").toBeTruthy();
-    const a = transcript(runs.builtin!.output);
-    const b = transcript(runs.opensbi!.output);
-    expect(a).toContain("BOOT-OK");
-    expect(a).toBe(b);
-  });
+  it.skipIf(!existsSync(OPENSBI) && !inCi)(
+    "prints the same transcript after the kernel's log under both firmwares",
+    () => {
+      expect(runs.builtin && runs.opensbi, "both boots ran").toBeTruthy();
+      const a = linuxTranscript(runs.builtin!.output);
+      const b = linuxTranscript(runs.opensbi!.output);
+      expect(a).toContain("BOOT-OK");
+      expect(a).toBe(b);
+    },
+  );
 });
