@@ -7,13 +7,13 @@
  * `-icount shift=0` for the instruction count), checks every boot, and
  * prints a table. Progress goes to stderr, the table to stdout.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { readLinuxManifest } from "@hvkit/guests/node";
 import { BOOT_MARKER } from "./boot/console.js";
 import { BootBenchError } from "./boot/errors.js";
-import { bootHvkit } from "./boot/hvkit.js";
+import { bootHvkitInChild } from "./boot/hvkit-process.js";
 import { bootQemu, QEMU_BINARY, QEMU_INSTALL_HINT, qemuArgs, qemuVersion } from "./boot/qemu.js";
 import {
   type BootBenchResult,
@@ -132,8 +132,6 @@ async function main(): Promise<void> {
       `warning: load average ${loadAtStart[0]!.toFixed(1)} on ${cpus().length} CPUs before the first boot; other processes will inflate the times`,
     );
   }
-  const kernel = readFileSync(manifest.kernel.path);
-  const initrd = readFileSync(manifest.initramfs.path);
   const version = qemuVersion(options.qemu);
   if (version) progress(`QEMU: ${version}`);
   else progress(`${options.qemu} not found: reporting hvkit alone. Install QEMU with: ${QEMU_INSTALL_HINT}`);
@@ -178,27 +176,26 @@ async function main(): Promise<void> {
       configs.push(await repeat(config, (label) => bootQemu({ ...qemu, label })));
     }
   }
-  const firmwares: [string, "builtin" | Uint8Array][] = [["builtin", "builtin"]];
-  if (options.opensbi) firmwares.push(["opensbi", readFileSync(options.opensbi)]);
-  for (const [name, firmware] of firmwares) {
+  const firmwares: [string, string | undefined][] = [["builtin", undefined]];
+  if (options.opensbi) firmwares.push(["opensbi", options.opensbi]);
+  for (const [name, firmwarePath] of firmwares) {
     const config: BootConfig = {
       id: `hvkit-${name}`,
       label: name === "builtin" ? "hvkit emulation, built-in SBI" : "hvkit emulation, OpenSBI",
       engine: "hvkit",
       firmware: name,
-      command: `Vm.create(emulation, { cmdline: "${CMDLINE}", memory: ${MEMORY_MIB} MiB, firmware: ${name === "builtin" ? '"builtin"' : options.opensbi} })`,
+      command: `Vm.create(emulation, { cmdline: "${CMDLINE}", memory: ${MEMORY_MIB} MiB, firmware: ${firmwarePath ?? '"builtin"'} }), a fresh Node process per boot`,
     };
     configs.push(
       await repeat(config, (label) =>
-        bootHvkit({
+        bootHvkitInChild({
           label,
-          kernel,
-          initrd,
+          kernelPath: manifest.kernel.path,
+          initrdPath: manifest.initramfs.path,
+          ...(firmwarePath === undefined ? {} : { firmwarePath }),
           cmdline: CMDLINE,
           memory: MEMORY_MIB * 1024 * 1024,
-          firmware,
           timeoutMs: options.timeoutMs,
-          progress,
         }),
       ),
     );

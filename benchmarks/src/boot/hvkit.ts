@@ -1,4 +1,7 @@
-/** One boot of the cached Linux guest under hvkit's emulation strategy, in this process. */
+/**
+ * One boot of the cached Linux guest under hvkit's emulation strategy, in the
+ * calling process (hvkit-process.ts gives each boot a process of its own).
+ */
 import { emulation } from "@hvkit/emulation";
 import { Vm } from "@hvkit/hypervisor";
 import { ConsoleWatch, checkBoot } from "./console.js";
