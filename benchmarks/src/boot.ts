@@ -30,9 +30,11 @@ const DEFAULT_OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.b
 /** The same command line and RAM for every engine (QEMU's virt console is ttyS0). */
 const CMDLINE = "console=ttyS0";
 const MEMORY_MIB = 512;
+/** How the -icount run's QMP socket appears in the recorded command (the directory is a fresh temporary one). */
+const QMP_ARG = "unix:<tmp>/qmp.sock,server=on,wait=off";
 /** Warn when the 1-minute load average exceeds this share of the CPUs: other work then competes with the boots. */
 const BUSY_LOAD_PER_CPU = 0.5;
-/** Per-boot limit; an OpenSBI boot under hvkit takes about 35 s on the 2-core reference machine. */
+/** Per-boot limit: hvkit boots took 12-42 s on the 2-core reference machine, depending on load; room for slower hosts. */
 const DEFAULT_TIMEOUT_S = 300;
 
 const USAGE = `usage: pnpm bench:boot [options]
@@ -171,7 +173,9 @@ async function main(): Promise<void> {
         label: icount ? "QEMU TCG -icount shift=0" : "QEMU TCG",
         engine: "qemu",
         firmware: "qemu-default",
-        command: [options.qemu, ...qemuArgs({ ...qemu, label: "" })].join(" "),
+        command: [options.qemu, ...qemuArgs({ ...qemu, label: "" }), ...(icount ? ["-qmp", QMP_ARG] : [])]
+          .map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a))
+          .join(" "),
       };
       configs.push(await repeat(config, (label) => bootQemu({ ...qemu, label })));
     }
