@@ -8,20 +8,49 @@
  * missing argument) reported with the usage.
  */
 import { CpuError } from "@hvkit/cpu";
+import { GuestsError } from "@hvkit/guests";
+import { COST_PROFILES, HypervisorError } from "@hvkit/hypervisor";
 import { AsmError, IsaError } from "@hvkit/isa";
+import { MachineError } from "@hvkit/machine";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ASM_FORMATS, type AsmOptions, runAsm } from "./commands/asm.js";
 import { runDisasm } from "./commands/disasm.js";
+import { runInitramfs } from "./commands/initramfs.js";
 import { runBare } from "./commands/run.js";
+import { type RunGuestOptions, runGuest } from "./commands/run-guest.js";
 import { CliError, type Io, nodeIo } from "./io.js";
+import { DEFAULT_STRATEGY, formatStrategies } from "./strategies.js";
 
 export { type AsmOptions, runAsm } from "./commands/asm.js";
 export { type DisasmOptions, formatDisassembly, runDisasm } from "./commands/disasm.js";
+export { type InitramfsOptions, runInitramfs } from "./commands/initramfs.js";
 export { type RunBareOptions, type RunStats, runBare } from "./commands/run.js";
-export { CliError, type CliErrorCode, type Io, nodeIo } from "./io.js";
+export {
+  formatStats,
+  type GuestExit,
+  type GuestRunStats,
+  type RunGuestOptions,
+  runGuest,
+  shellStatus,
+} from "./commands/run-guest.js";
+export { type ConsoleCommand, ConsoleEscape, type EscapeResult } from "./console.js";
+export {
+  CliError,
+  type CliErrorCode,
+  type ConsoleEvents,
+  type ConsoleHost,
+  type ConsoleSignal,
+  type Io,
+  nodeIo,
+} from "./io.js";
+export { formatStrategies, registerShippedStrategies, SHIPPED_STRATEGIES } from "./strategies.js";
 
 /** Exit code of a usage error: 2, as shell builtins and most Unix tools use. */
 const EXIT_USAGE = 2;
+const MIB = 1024 * 1024;
+/** `run --bare` defaults: RAM and the step budget (a bare program that never reports is a bug). */
+const BARE_MEMORY = 64 * MIB;
+const BARE_MAX_STEPS = 10_000_000_000;
 
 /** Node.js system errors carry a code such as ENOENT and the path involved. */
 interface SystemError extends Error {
@@ -68,13 +97,14 @@ function parseMemorySize(text: string): number {
   throw new InvalidArgumentError("expected a size such as 64M or 1G (a multiple of 4 KiB, at most 2G)");
 }
 
-/** Parse a positive integer count. */
+/** Parse a positive integer count: digits (with _ separators) or a power of ten such as 2.5e9. */
 function parseCount(text: string): number {
-  if (/^\d+$/.test(text.replaceAll("_", ""))) {
-    const v = Number(text.replaceAll("_", ""));
+  const t = text.replaceAll("_", "");
+  if (/^\d+(\.\d+)?(e\d+)?$/i.test(t)) {
+    const v = Number(t);
     if (v > 0 && Number.isSafeInteger(v)) return v;
   }
-  throw new InvalidArgumentError("expected a positive whole number");
+  throw new InvalidArgumentError("expected a positive whole number such as 1000000 or 2.5e9");
 }
 
 /** commander's excess-argument message does not say which word is extra; this one does. */
@@ -150,31 +180,130 @@ function buildProgram(io: Io): Command {
     );
 
   configure(program.command("run"))
-    .description("run a guest; today: a bare-metal program on the bare machine (--bare)")
-    .requiredOption("--bare <file>", "bare-metal RISC-V ELF: RAM at 0x80000000, results through HTIF tohost")
-    .option("--memory <size>", "RAM size", parseMemorySize, 64 * 1024 * 1024)
+    .description(
+      "run a guest: a kernel under a hypervisor strategy on the virt board (--kernel), or a bare-metal program (--bare)",
+    )
+    .addOption(
+      new Option(
+        "--kernel <file>",
+        "RISC-V Linux Image (or Image.gz, or an S-mode ELF at 0x80200000)",
+      ).conflicts("bare"),
+    )
+    .option("--bare <file>", "bare-metal RISC-V ELF: RAM at 0x80000000, results through HTIF tohost")
+    .addOption(
+      new Option("--strategy <name>", "hypervisor strategy (see --list-strategies)")
+        .default(DEFAULT_STRATEGY)
+        .conflicts("bare"),
+    )
+    .addOption(new Option("--initrd <file>", "initramfs (see hvkit initramfs)").conflicts("bare"))
+    .addOption(
+      new Option("--append <cmdline>", 'kernel command line, e.g. "console=ttyS0"').conflicts("bare"),
+    )
+    .addOption(
+      new Option(
+        "--firmware <builtin|file>",
+        'SBI firmware: "builtin" (the host serves SBI calls) or an OpenSBI fw_dynamic.bin',
+      ).conflicts("bare"),
+    )
+    .addOption(
+      new Option("--cost-profile <name>", "cost-model profile for the modeled cycles (default modern)")
+        .choices(Object.keys(COST_PROFILES))
+        .conflicts("bare"),
+    )
+    .option("--memory <size>", "RAM size (default 512M with --kernel, 64M with --bare)", parseMemorySize)
     .option(
       "--max-steps <n>",
-      "stop after this many steps (instructions plus traps)",
+      "stop after this many steps, instructions plus traps (default: none with --kernel, 1e10 with --bare)",
       parseCount,
-      10_000_000_000,
     )
-    .option("--stats", "print instructions, steps, wall time and MIPS to stderr at the end")
-    .option("--stats-json <file>", "write the statistics as JSON (schema hvkit.run-stats/1)")
-    .action(
-      (
-        opts: { bare: string; memory: number; maxSteps: number; stats?: boolean; statsJson?: string },
-        cmd: Command,
-      ) => {
-        rejectExtraArguments(cmd, 0);
-        const options: Parameters<typeof runBare>[1] = { maxSteps: opts.maxSteps, memory: opts.memory };
+    .option("--stats", "print a summary (instructions, exits, hypercalls, cycles, wall time, MIPS) to stderr")
+    .option(
+      "--stats-json <file>",
+      "write the statistics as JSON (hvkit.vm-stats/1 plus exit; hvkit.run-stats/1 with --bare)",
+    )
+    .option("--list-strategies", "list the hypervisor strategies and exit")
+    .action(async (opts: RunCommandOptions, cmd: Command) => {
+      rejectExtraArguments(cmd, 0);
+      if (opts.listStrategies) {
+        io.stdout(formatStrategies());
+        return;
+      }
+      if (opts.bare !== undefined) {
+        const options: Parameters<typeof runBare>[1] = {
+          maxSteps: opts.maxSteps ?? BARE_MAX_STEPS,
+          memory: opts.memory ?? BARE_MEMORY,
+        };
         if (opts.stats) options.stats = true;
         if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
         exitCode = runBare(opts.bare, options, io);
-      },
-    );
+        return;
+      }
+      if (opts.kernel === undefined) {
+        cmd.error(
+          "run needs --kernel <file> (a guest under a hypervisor strategy) or --bare <file> (a bare-metal program)",
+          { code: "commander.missingMandatoryOptionValue", exitCode: EXIT_USAGE },
+        );
+      }
+      if (opts.memory !== undefined && (opts.memory % (2 * MIB) !== 0 || opts.memory < 16 * MIB)) {
+        cmd.error(
+          `option '--memory <size>' is invalid: ${opts.memory} bytes; with --kernel it must be a multiple of 2M from 16M to 2G, such as 512M`,
+          { code: "commander.invalidArgument", exitCode: EXIT_USAGE },
+        );
+      }
+      const options: RunGuestOptions = { strategy: opts.strategy, kernel: opts.kernel };
+      if (opts.initrd !== undefined) options.initrd = opts.initrd;
+      if (opts.append !== undefined) options.append = opts.append;
+      if (opts.memory !== undefined) options.memory = opts.memory;
+      if (opts.firmware !== undefined) options.firmware = opts.firmware;
+      if (opts.maxSteps !== undefined) options.maxSteps = opts.maxSteps;
+      if (opts.costProfile !== undefined) options.costProfile = opts.costProfile;
+      if (opts.stats) options.stats = true;
+      if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
+      exitCode = await runGuest(options, io);
+    });
+
+  configure(program.command("strategies"))
+    .description("list the hypervisor strategies hvkit run --strategy accepts")
+    .action(() => {
+      io.stdout(formatStrategies());
+    });
+
+  configure(program.command("initramfs"))
+    .description("build a busybox initramfs for hvkit run --initrd (/init runs the script, then powers off)")
+    .requiredOption("--busybox <file>", "statically linked riscv64 busybox")
+    .option("--script <file>", "shell script /init runs (default: uname -a; cat /proc/cpuinfo; echo BOOT-OK)")
+    .requiredOption("-o, --output <file>", "output file")
+    .option("--no-gzip", "write the plain cpio archive")
+    .action((opts: { busybox: string; script?: string; output: string; gzip: boolean }, cmd: Command) => {
+      rejectExtraArguments(cmd, 0);
+      runInitramfs(
+        {
+          busybox: opts.busybox,
+          output: opts.output,
+          gzip: opts.gzip,
+          ...(opts.script !== undefined ? { script: opts.script } : {}),
+        },
+        io,
+      );
+    });
 
   return program;
+}
+
+/** Options of `hvkit run` as commander parses them. */
+interface RunCommandOptions {
+  kernel?: string;
+  bare?: string;
+  strategy: string;
+  initrd?: string;
+  append?: string;
+  firmware?: string;
+  costProfile?: string;
+  memory?: number;
+  maxSteps?: number;
+  stats?: boolean;
+  statsJson?: string;
+  listStrategies?: boolean;
 }
 
 /** Exit code chosen by a command that runs a guest (its result), reset per main() call. */
@@ -203,7 +332,14 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
       for (const d of e.errors) io.stderr(`hvkit: ${d.code}: ${d.message}\n`);
       return 1;
     }
-    if (e instanceof IsaError || e instanceof CliError || e instanceof CpuError) {
+    if (
+      e instanceof IsaError ||
+      e instanceof CliError ||
+      e instanceof CpuError ||
+      e instanceof HypervisorError ||
+      e instanceof MachineError ||
+      e instanceof GuestsError
+    ) {
       io.stderr(`hvkit: ${e.code}: ${e.message}\n`);
       return 1;
     }

@@ -1,0 +1,295 @@
+/**
+ * `hvkit run --kernel FILE`: boot a guest under a hypervisor strategy on the
+ * virt board, with its console on standard input and output.
+ *
+ * The VM runs in short slices; between slices the loop yields to the event
+ * loop, so keystrokes, piped input and signals are handled while the guest
+ * runs. On a terminal, standard input is in raw mode and Ctrl-A x quits.
+ */
+import {
+  HypervisorError,
+  type RunResult,
+  type StrategyDefinition,
+  Vm,
+  type VmConfig,
+  type VmStats,
+} from "@hvkit/hypervisor";
+import { CONSOLE_HELP, CONSOLE_HINT, ConsoleEscape } from "../console.js";
+import { CliError, type ConsoleSignal, type Io } from "../io.js";
+import { checkKernelImageComplete } from "../kernel-check.js";
+import { getShippedStrategy } from "../strategies.js";
+
+/**
+ * Wall time per slice: short enough that typed keys echo without a visible
+ * lag, long enough that yielding to the event loop costs nothing measurable.
+ */
+const SLICE_MS = 30;
+/**
+ * Steps per slice, so a slice also ends on steps: the VMM checks the wall
+ * clock only between its own 4 Mi-step chunks. 1 Mi steps take 10-25 ms at
+ * the 40-100 MIPS the emulation strategy runs Linux at on this kind of host.
+ */
+const SLICE_STEPS = 1 << 20;
+/** Flush console output at a newline or when this many bytes are pending. */
+const OUTPUT_CHUNK = 4096;
+
+/** Signal numbers, for the 128 + n exit status shells use. */
+const SIGNAL_NUMBERS: Readonly<Record<ConsoleSignal, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/** Options of {@link runGuest}. */
+export interface RunGuestOptions {
+  /** Registry name of the strategy. */
+  strategy: string;
+  /** Path of the kernel: a RISC-V Linux Image (possibly gzipped) or an S-mode ELF. */
+  kernel: string;
+  /** Path of an initramfs. */
+  initrd?: string;
+  /** Kernel command line. */
+  append?: string;
+  /** Guest RAM in bytes (a multiple of 2 MiB, 16 MiB to 2 GiB). */
+  memory?: number;
+  /** "builtin" (the host serves SBI) or the path of an OpenSBI fw_dynamic/fw_jump image. */
+  firmware?: string;
+  /** Stop with CLI_STEP_LIMIT after this many steps (instructions plus traps). */
+  maxSteps?: number;
+  /** Cost-model profile for the modeled cycles. */
+  costProfile?: string;
+  /** Print a statistics summary to stderr at the end. */
+  stats?: boolean;
+  /** Write the statistics as JSON to this file. */
+  statsJson?: string;
+}
+
+/** How a guest run ended. */
+export interface GuestExit {
+  /**
+   * "poweroff", "reset" and "fault" come from the VM; "limit" is --max-steps
+   * used up, "idle" a guest waiting for input that cannot come, "quit" the
+   * Ctrl-A x key, "signal" SIGINT, SIGTERM or SIGHUP.
+   */
+  stop: "poweroff" | "reset" | "fault" | "limit" | "idle" | "quit" | "signal";
+  /** The process exit code hvkit returns. */
+  code: number;
+  /** For "poweroff": the guest's status (0 clean, else its failure code). */
+  exitStatus?: number;
+  /** For "fault": what the strategy could not handle. For "signal": the signal. */
+  message?: string;
+}
+
+/** What `--stats-json` writes: the VM's statistics (schema hvkit.vm-stats/1) plus how the run ended. */
+export type GuestRunStats = VmStats & { exit: GuestExit };
+
+/** An exit status as a shell sees it: 8 bits, and a failure never reads as 0. */
+export function shellStatus(status: number): number {
+  return status === 0 ? 0 : status & 0xff || 1;
+}
+
+/** Guest console bytes to stdout, a line (or a chunk) at a time. */
+class ConsoleOutput {
+  private readonly buffer = new Uint8Array(OUTPUT_CHUNK);
+  private length = 0;
+
+  constructor(private readonly write: (bytes: Uint8Array) => void) {}
+
+  push(bytes: Uint8Array): void {
+    for (let i = 0; i < bytes.length; i++) {
+      const b = bytes[i]!;
+      this.buffer[this.length++] = b;
+      if (b === 10 || this.length === OUTPUT_CHUNK) this.flush();
+    }
+  }
+
+  flush(): void {
+    if (this.length === 0) return;
+    this.write(this.buffer.slice(0, this.length));
+    this.length = 0;
+  }
+}
+
+/** Read the kernel, initrd and firmware and create the VM (every bad input throws a typed error here). */
+function createVm(strategy: StrategyDefinition, options: RunGuestOptions, io: Io): Vm {
+  const kernel = io.readFile(options.kernel);
+  checkKernelImageComplete(kernel, options.kernel);
+  const config: VmConfig = { kernel };
+  if (options.initrd !== undefined) config.initrd = io.readFile(options.initrd);
+  if (options.append !== undefined) config.cmdline = options.append;
+  if (options.memory !== undefined) config.memory = options.memory;
+  if (options.firmware !== undefined && options.firmware !== "builtin")
+    config.firmware = io.readFile(options.firmware);
+  if (options.costProfile !== undefined) config.costProfile = options.costProfile;
+  return Vm.create(strategy, config);
+}
+
+/**
+ * Boot the guest and run it to the end; returns the process exit code. A
+ * guest fault, an exhausted --max-steps and a guest stuck waiting for input
+ * that cannot come are thrown as typed errors (after the statistics are out).
+ */
+export async function runGuest(options: RunGuestOptions, io: Io): Promise<number> {
+  const strategy = getShippedStrategy(options.strategy);
+  const vm = createVm(strategy, options, io);
+  const out = new ConsoleOutput((b) => io.stdoutBytes(b));
+  vm.onOutput((b) => out.push(b));
+
+  const terminal = io.terminal;
+  const tty = terminal?.isTTY === true;
+  const keys = new ConsoleEscape();
+  let inputOpen = terminal !== undefined;
+  let quit = false;
+  let signal: ConsoleSignal | undefined;
+  // Resolves the wait of a guest that is idle until input comes.
+  let wake: (() => void) | undefined;
+  const notify = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
+  let result: RunResult | undefined;
+  let exit: GuestExit;
+  const detach = terminal?.attach({
+    data: (bytes) => {
+      if (!tty) vm.writeInput(bytes);
+      else {
+        const r = keys.feed(bytes);
+        if (r.forward.length > 0) vm.writeInput(r.forward);
+        for (const c of r.commands) {
+          if (c === "quit") quit = true;
+          else io.stderr(`\r\n${CONSOLE_HELP}\r\n`);
+        }
+      }
+      notify();
+    },
+    end: () => {
+      inputOpen = false;
+      notify();
+    },
+    signal: (name) => {
+      signal ??= name;
+      notify();
+    },
+  });
+  try {
+    if (tty) io.stderr(`${CONSOLE_HINT}\n`);
+    for (;;) {
+      if (quit || signal) break;
+      const remaining = maxSteps - vm.hart.cycles;
+      if (remaining <= 0) break;
+      const r = vm.run({ steps: Math.min(remaining, SLICE_STEPS), wallMs: SLICE_MS });
+      out.flush();
+      if (r.stop === "limit") {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      if (r.stop === "idle") {
+        if (!inputOpen) {
+          result = r;
+          break;
+        }
+        // Nothing to run until a key, the end of input or a signal.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      result = r;
+      break;
+    }
+  } finally {
+    detach?.();
+    out.flush();
+  }
+
+  let error: Error | undefined;
+  if (signal) {
+    exit = { stop: "signal", code: 128 + SIGNAL_NUMBERS[signal], message: signal };
+    io.stderr(`hvkit: stopped by ${signal}\n`);
+  } else if (quit) {
+    exit = { stop: "quit", code: 0 };
+    io.stderr("hvkit: quit (Ctrl-A x)\n");
+  } else if (result === undefined) {
+    exit = { stop: "limit", code: 1 };
+    error = new CliError(
+      "CLI_STEP_LIMIT",
+      `the guest did not power off within --max-steps ${options.maxSteps} steps; raise --max-steps, or leave it out to run without a limit`,
+    );
+  } else {
+    switch (result.stop) {
+      case "poweroff": {
+        let status = result.exitStatus ?? 0;
+        // The test finisher's FAIL with code 0 is still a failure.
+        if (status === 0 && vm.board.powerOff?.pass === false) status = 1;
+        exit = { stop: "poweroff", code: shellStatus(status), exitStatus: status };
+        break;
+      }
+      case "reset":
+        exit = { stop: "reset", code: 0 };
+        io.stderr("hvkit: the guest asked for a reset; hvkit stops instead of rebooting it (exit code 0)\n");
+        break;
+      case "idle":
+        exit = { stop: "idle", code: 1 };
+        error = new CliError(
+          "CLI_GUEST_IDLE",
+          terminal === undefined
+            ? "the guest waits for console input (idle, no timer armed) and this console has no input; run it on a terminal or pipe input in"
+            : "the guest waits for console input (idle, no timer armed) and standard input has ended; run it on a terminal, or keep the pipe open until the guest powers off",
+        );
+        break;
+      default: {
+        // "fault" ("limit" cannot reach here: the loop continues on it).
+        const message = result.message ?? "the guest stopped with a fault";
+        exit = { stop: "fault", code: 1, message };
+        error = new HypervisorError("HV_GUEST_FAULT", message);
+      }
+    }
+  }
+
+  const stats: GuestRunStats = { ...vm.stats, exit };
+  if (options.stats) io.stderr(formatStats(stats));
+  if (options.statsJson !== undefined)
+    io.writeFile(options.statsJson, new TextEncoder().encode(`${JSON.stringify(stats, null, 2)}\n`));
+  if (error) throw error;
+  return exit.code;
+}
+
+const count = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+/** "name 12, other 3" for the non-zero entries of a record, largest first. */
+function breakdown(record: Record<string, number>, total?: number): string {
+  const entries = Object.entries(record)
+    .filter(([, v]) => v !== 0)
+    .sort((a, b) => b[1] - a[1]);
+  return entries
+    .map(([k, v]) => {
+      const share = total ? ` ${((100 * v) / total).toFixed(1)}%` : "";
+      return `${k} ${count(v)}${share}`;
+    })
+    .join(", ");
+}
+
+/** The `--stats` summary: one labelled line per figure. */
+export function formatStats(stats: GuestRunStats): string {
+  const e = stats.exit;
+  const t = stats.techniques;
+  const ended =
+    e.stop === "poweroff"
+      ? `poweroff, exit status ${e.exitStatus}`
+      : e.stop === "fault" || e.stop === "signal"
+        ? `${e.stop} (${e.message})`
+        : e.stop;
+  const mips = stats.wallSeconds > 0 ? stats.instructions.total / stats.wallSeconds / 1e6 : 0;
+  const paren = (s: string): string => (s ? `  (${s})` : "");
+  const lines = [
+    `hvkit: ${stats.strategy} (cpu ${t.cpu}, memory ${t.memory}, io ${t.io.join("+")}): ${ended}, exit code ${e.code}`,
+    `  instructions  ${count(stats.instructions.total)}${paren(breakdown(stats.instructions.byMode, stats.instructions.total))}`,
+    `  steps         ${count(stats.steps)}`,
+    `  exits         ${count(stats.exits.total)}${paren(breakdown(stats.exits.byReason))}`,
+    `  hypercalls    ${count(stats.hypercalls.total)}${paren(breakdown(stats.hypercalls.byName))}`,
+    `  cycles        ${count(stats.cycles.total)} modeled, profile ${stats.cycles.profile}${paren(breakdown(stats.cycles.byCategory, stats.cycles.total))}`,
+    `  wall          ${stats.wallSeconds.toFixed(3)} s, ${mips.toFixed(1)} MIPS`,
+  ];
+  const counters = breakdown(stats.counters);
+  if (counters) lines.push(`  counters      ${counters}`);
+  return `${lines.join("\n")}\n`;
+}

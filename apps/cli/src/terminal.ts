@@ -1,0 +1,51 @@
+/**
+ * The process's standard input and signals as a guest console: raw mode on a
+ * terminal (restored on every way out, including an uncaught exception), a
+ * plain non-blocking reader on a pipe or file.
+ */
+import type { ConsoleEvents, ConsoleHost, ConsoleSignal } from "./io.js";
+
+const SIGNALS: readonly ConsoleSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** The real standard input. */
+export const nodeTerminal: ConsoleHost = {
+  get isTTY(): boolean {
+    return process.stdin.isTTY === true;
+  },
+
+  attach(events: ConsoleEvents): () => void {
+    const stdin = process.stdin;
+    const tty = stdin.isTTY === true;
+    const onData = (chunk: Buffer | string): void => {
+      events.data(typeof chunk === "string" ? new TextEncoder().encode(chunk) : new Uint8Array(chunk));
+    };
+    // An error (EIO after a hangup, EBADF) means no more input, like the end.
+    const onEnd = (): void => events.end();
+    const onSignal = (name: ConsoleSignal): void => events.signal(name);
+    const restore = (): void => {
+      if (tty && stdin.isRaw) stdin.setRawMode(false);
+    };
+    // The last resort: 'exit' also runs after an uncaught exception.
+    process.once("exit", restore);
+    for (const s of SIGNALS) process.on(s, onSignal);
+    stdin.on("data", onData);
+    stdin.on("end", onEnd);
+    stdin.on("error", onEnd);
+    if (tty) stdin.setRawMode(true);
+    stdin.resume();
+    let attached = true;
+    return () => {
+      if (!attached) return;
+      attached = false;
+      stdin.off("data", onData);
+      stdin.off("end", onEnd);
+      stdin.off("error", onEnd);
+      for (const s of SIGNALS) process.off(s, onSignal);
+      restore();
+      process.off("exit", restore);
+      // Stop reading: a pipe whose writer stays open must not keep the process alive.
+      stdin.pause();
+      stdin.unref?.();
+    };
+  },
+};
