@@ -3,9 +3,10 @@
  * every outcome into a message and an exit code.
  *
  * Exit codes: 0 success, 1 an expected failure (a file that cannot be read,
- * an ELF or assembly error) reported on one line as
+ * an ELF or assembly error, a guest fault) reported on one line as
  * `hvkit: <code>: <message>`, 2 a usage error (unknown command or option,
- * missing argument) reported with the usage.
+ * missing argument) reported with the usage. `hvkit run` otherwise exits
+ * with the guest's own status (see run-guest.ts and the README).
  */
 import { CpuError } from "@hvkit/cpu";
 import { GuestsError } from "@hvkit/guests";
