@@ -107,3 +107,35 @@ export function spinGuest(): Uint8Array {
 export function ebreakGuest(): Uint8Array {
   return assemble(".globl _start\n_start:\n  ebreak\n1: j 1b\n", "ebreak.s");
 }
+
+/** Writes `value` to the SiFive test finisher (0x100000, a 32-bit store): 0x5555 pass, (code << 16) | 0x3333 fail, 0x7777 reset. */
+export function finisherGuest(value: number): Uint8Array {
+  return assemble(
+    `
+.globl _start
+_start:
+  li t0, 0x100000
+  li t1, ${value}
+  sw t1, 0(t0)
+1: j 1b
+`,
+    "finisher.s",
+  );
+}
+
+/** Asks for a cold reboot through SBI SRST (reset_type 1). */
+export function rebootGuest(): Uint8Array {
+  return assemble(
+    `
+.globl _start
+_start:
+  li a0, 1
+  li a1, 0
+  li a6, 0
+  li a7, EID_SRST
+  ecall
+1: j 1b
+`,
+    "reboot.s",
+  );
+}

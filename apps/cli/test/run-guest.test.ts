@@ -2,7 +2,15 @@ import { readFileSync } from "node:fs";
 import { registerStrategy, type StrategyDefinition } from "@hvkit/hypervisor";
 import { describe, expect, it } from "vitest";
 import { type GuestRunStats, main } from "../src/main.js";
-import { ebreakGuest, echoGuest, helloGuest, idleGuest, spinGuest } from "./guests.js";
+import {
+  ebreakGuest,
+  echoGuest,
+  finisherGuest,
+  helloGuest,
+  idleGuest,
+  rebootGuest,
+  spinGuest,
+} from "./guests.js";
 import { argv, fakeTerminal, memoryIo } from "./helpers.js";
 
 const PRV_S = 1;
@@ -58,6 +66,32 @@ describe("hvkit run --kernel: a tiny S-mode guest on the built-in firmware", () 
     expect(await main(argv("run", "--kernel", "fail.elf", "--memory", "64M"), io)).toBe(1);
     expect(io.out).toBe("failing\n!\n");
     expect(io.err).toBe("");
+  });
+
+  it("passes the test finisher's failure code through, 8 bits, never turning a failure into 0", async () => {
+    for (const [value, code, status] of [
+      [0x5555, 0, 0],
+      [(5 << 16) | 0x3333, 5, 5],
+      [(0x1ff << 16) | 0x3333, 255, 0x1ff],
+      [(0x100 << 16) | 0x3333, 1, 0x100],
+      [0x3333, 1, 1],
+    ] as const) {
+      const io = memoryIo({ "f.elf": finisherGuest(value) });
+      expect(
+        await main(argv("run", "--kernel", "f.elf", "--memory", "64M", "--stats-json", "s.json"), io),
+      ).toBe(code);
+      expect(json(io.files.get("s.json")).exit).toEqual({ stop: "poweroff", code, exitStatus: status });
+    }
+  });
+
+  it("stops a guest that asks for a reset, with exit code 0 and a note", async () => {
+    for (const guest of [rebootGuest(), finisherGuest(0x7777)]) {
+      const io = memoryIo({ "r.elf": guest });
+      expect(await main(argv("run", "--kernel", "r.elf", "--memory", "64M"), io)).toBe(0);
+      expect(io.err).toBe(
+        "hvkit: the guest asked for a reset; hvkit stops instead of rebooting it (exit code 0)\n",
+      );
+    }
   });
 
   it("prints --stats and writes --stats-json with the exit", async () => {
