@@ -5,7 +5,10 @@ export type GuestsErrorCode =
   | "GUESTS_TOO_LARGE"
   | "GUESTS_BAD_CPIO"
   | "GUESTS_BAD_OPTION"
-  | "GUESTS_FETCH_FAILED";
+  | "GUESTS_FETCH_FAILED"
+  | "GUESTS_TOOL_MISSING"
+  | "GUESTS_BUILD_FAILED"
+  | "GUESTS_MISSING_IMAGE";
 
 /** An error from the guests package; the message says what to do about it. */
 export class GuestsError extends Error {

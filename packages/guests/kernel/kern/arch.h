@@ -1,0 +1,57 @@
+/*
+ * The arch layer: every privileged operation of hvkit-kernel goes through
+ * these functions, so that one file per build implements them.
+ *
+ *   arch_native.c  (hvkit-kernel.elf)     privileged instructions and CSRs directly
+ *   arch_pv.c      (hvkit-kernel-pv.elf)  the paravirtual build: each operation becomes
+ *                                         a hypercall of the ABI the paravirt issue
+ *                                         defines; until then it uses the native
+ *                                         sequences (see the notes in that file)
+ *
+ * Not behind this seam yet: trap entry and return (entry.S: sscratch, sepc,
+ * sstatus, sret), which a paravirtual trap-delivery ABI will replace, and the
+ * device drivers (UART, PLIC), whose MMIO is emulated by the VMM either way.
+ */
+#ifndef HVKIT_ARCH_H
+#define HVKIT_ARCH_H
+
+#include <stdint.h>
+
+/* "native" or "pv": printed in the boot banner. */
+extern const char arch_build[];
+
+/* Once at boot, before anything else here: trap vector, counters for U-mode, timer mode. */
+void arch_init(void (*trap_vector)(void), int have_sstc);
+
+/* Interrupts of S-mode: sstatus.SIE. */
+void arch_irq_enable(void);
+void arch_irq_disable(void);
+/* The S-mode interrupt-enable mask (sie); a write of the current value has no side effect. */
+void arch_set_irq_mask(uint64_t sie);
+uint64_t arch_irq_mask(void);
+/* Acknowledge a supervisor software interrupt (clear sip.SSIP). */
+void arch_clear_soft_irq(void);
+
+/* Address translation: switch to the Sv39 root table at physical address root (flushes the TLB). */
+void arch_set_pagetable(uint64_t *root);
+/* Write one page-table entry (the only way the kernel writes PTEs: the seam for validated updates). */
+void arch_set_pte(uint64_t *pte, uint64_t value);
+/* sfence.vma for one virtual address, and for everything. */
+void arch_flush_tlb_page(uint64_t va);
+void arch_flush_tlb_all(void);
+
+/* Time: the time CSR, and the S-mode timer (an interrupt when time >= when; stop disarms it). */
+uint64_t arch_time(void);
+void arch_timer_set(uint64_t when);
+void arch_timer_stop(void);
+
+/* The console: one byte out. */
+void arch_console_putc(char c);
+
+/* Wait for an interrupt with interrupts enabled; it has been handled when this returns. */
+void arch_idle(void);
+
+/* Power off: failure = 0 reports success to the host, anything else a system failure. */
+void arch_shutdown(int failure) __attribute__((noreturn));
+
+#endif
