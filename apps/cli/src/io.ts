@@ -27,12 +27,12 @@ export interface ConsoleEvents {
   data(bytes: Uint8Array): void;
   /** Standard input ended or failed: no more input will come. */
   end(): void;
-  /** The process received SIGINT, SIGTERM or SIGHUP. */
+  /** The process received SIGINT, SIGTERM or SIGHUP, or standard output was closed (EPIPE, reported as SIGPIPE). */
   signal(name: ConsoleSignal): void;
 }
 
-/** Signals that stop a running guest. */
-export type ConsoleSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
+/** Signals that stop a running guest; SIGPIPE stands for standard output closed by its reader. */
+export type ConsoleSignal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGPIPE";
 
 /** Standard input and signals, as a guest's console sees them. */
 export interface ConsoleHost {

@@ -7,6 +7,9 @@ import type { ConsoleEvents, ConsoleHost, ConsoleSignal } from "./io.js";
 
 const SIGNALS: readonly ConsoleSignal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
+/** Errors with a code, as Node.js streams emit them. */
+type ErrnoError = Error & { code?: string };
+
 /** The real standard input. */
 export const nodeTerminal: ConsoleHost = {
   get isTTY(): boolean {
@@ -22,12 +25,17 @@ export const nodeTerminal: ConsoleHost = {
     // An error (EIO after a hangup, EBADF) means no more input, like the end.
     const onEnd = (): void => events.end();
     const onSignal = (name: ConsoleSignal): void => events.signal(name);
+    // Node.js ignores SIGPIPE; a reader that went away (hvkit run ... | head) shows up as EPIPE.
+    const onOutputError = (e: ErrnoError): void => {
+      if (e.code === "EPIPE") events.signal("SIGPIPE");
+    };
     const restore = (): void => {
       if (tty && stdin.isRaw) stdin.setRawMode(false);
     };
     // The last resort: 'exit' also runs after an uncaught exception.
     process.once("exit", restore);
     for (const s of SIGNALS) process.on(s, onSignal);
+    process.stdout.on("error", onOutputError);
     stdin.on("data", onData);
     stdin.on("end", onEnd);
     stdin.on("error", onEnd);
@@ -41,6 +49,7 @@ export const nodeTerminal: ConsoleHost = {
       stdin.off("end", onEnd);
       stdin.off("error", onEnd);
       for (const s of SIGNALS) process.off(s, onSignal);
+      process.stdout.off("error", onOutputError);
       restore();
       process.off("exit", restore);
       // Stop reading: a pipe whose writer stays open must not keep the process alive.

@@ -139,3 +139,21 @@ _start:
     "reboot.s",
   );
 }
+
+/** Prints "y\n" forever, like yes(1). */
+export function yesGuest(): Uint8Array {
+  return assemble(
+    `
+.globl _start
+_start:
+  li a0, 'y'
+  li a7, EID_LEGACY_PUTCHAR
+  ecall
+  li a0, '\\n'
+  li a7, EID_LEGACY_PUTCHAR
+  ecall
+  j _start
+`,
+    "yes.s",
+  );
+}

@@ -1,7 +1,8 @@
 /**
  * `hvkit run --kernel` as a process, with its real standard input: a pipe
  * feeds the guest without raw mode, and the run ends when the guest powers
- * off even though the pipe is still open (the CLI never waits for EOF).
+ * off even though the pipe is still open (the CLI never waits for EOF); a
+ * reader that goes away stops the guest quietly.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { echoGuest, helloGuest } from "./guests.js";
+import { echoGuest, helloGuest, yesGuest } from "./guests.js";
 
 const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "hvkit-cli-"));
@@ -20,8 +21,16 @@ interface Outcome {
   stderr: string;
 }
 
-/** Start hvkit; `input` is written to its stdin, which stays open unless `close`. */
-function hvkit(args: string[], input: string | "ignore", close = false): Promise<Outcome> {
+/**
+ * Start hvkit; `input` is written to its stdin, which stays open unless
+ * `close`. With `stopReading`, stdout is closed after the first output.
+ */
+function hvkit(
+  args: string[],
+  input: string | "ignore",
+  close = false,
+  stopReading = false,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--conditions=@hvkit/source", "--import", "tsx", bin, ...args], {
       stdio: [input === "ignore" ? "ignore" : "pipe", "pipe", "pipe"],
@@ -29,7 +38,10 @@ function hvkit(args: string[], input: string | "ignore", close = false): Promise
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (d: Buffer) => {
-      stdout += d.toString();
+      if (stopReading) {
+        stdout = d.toString().slice(0, 2);
+        child.stdout?.destroy();
+      } else stdout += d.toString();
     });
     child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
@@ -65,5 +77,12 @@ describe("hvkit run --kernel as a process", () => {
     writeFileSync(kernel, helloGuest("hi\n", 1));
     const r = await hvkit(["run", "--kernel", kernel, "--memory", "64M"], "ignore");
     expect(r).toEqual({ status: 1, stdout: "hi\n!\n", stderr: "" });
+  });
+
+  it("stops quietly with 141 when the reader of its output goes away (hvkit run ... | head)", async () => {
+    const kernel = join(dir, "yes.elf");
+    writeFileSync(kernel, yesGuest());
+    const r = await hvkit(["run", "--kernel", kernel, "--memory", "64M"], "ignore", false, true);
+    expect(r).toEqual({ status: 141, stdout: "y\n", stderr: "" });
   });
 });

@@ -35,7 +35,12 @@ const SLICE_STEPS = 1 << 20;
 const OUTPUT_CHUNK = 4096;
 
 /** Signal numbers, for the 128 + n exit status shells use. */
-const SIGNAL_NUMBERS: Readonly<Record<ConsoleSignal, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Readonly<Record<ConsoleSignal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+};
 
 /** Options of {@link runGuest}. */
 export interface RunGuestOptions {
@@ -66,7 +71,7 @@ export interface GuestExit {
   /**
    * "poweroff", "reset" and "fault" come from the VM; "limit" is --max-steps
    * used up, "idle" a guest waiting for input that cannot come, "quit" the
-   * Ctrl-A x key, "signal" SIGINT, SIGTERM or SIGHUP.
+   * Ctrl-A x key, "signal" SIGINT, SIGTERM, SIGHUP or SIGPIPE (stdout closed).
    */
   stop: "poweroff" | "reset" | "fault" | "limit" | "idle" | "quit" | "signal";
   /** The process exit code hvkit returns. */
@@ -205,7 +210,8 @@ export async function runGuest(options: RunGuestOptions, io: Io): Promise<number
   let error: Error | undefined;
   if (signal) {
     exit = { stop: "signal", code: 128 + SIGNAL_NUMBERS[signal], message: signal };
-    io.stderr(`hvkit: stopped by ${signal}\n`);
+    // Quiet on a closed pipe, as tools killed by SIGPIPE are.
+    if (signal !== "SIGPIPE") io.stderr(`hvkit: stopped by ${signal}\n`);
   } else if (quit) {
     exit = { stop: "quit", code: 0 };
     io.stderr("hvkit: quit (Ctrl-A x)\n");
