@@ -1,8 +1,9 @@
 /**
- * @hvkit/guests — guest payloads for hvkit: a deterministic cpio "newc"
- * writer and reader, a busybox initramfs layout, and RISC-V kernel Image
- * inspection. Isomorphic; the Node-only fetcher and file helpers are in
- * "@hvkit/guests/node".
+ * @hvkit/guests — guest payloads for hvkit: hvkit-kernel's workload
+ * interface and output format, a deterministic cpio "newc" writer and
+ * reader, a busybox initramfs layout, and RISC-V kernel Image inspection.
+ * Isomorphic; the images, the image builder, the Node-only fetcher and file
+ * helpers are in "@hvkit/guests/node".
  */
 export {
   type CpioEntry,
@@ -21,6 +22,20 @@ export {
   writeCpio,
 } from "./cpio.js";
 export { GuestsError, type GuestsErrorCode } from "./errors.js";
+export {
+  HVKIT_NANOBENCHMARKS,
+  HVKIT_WORKLOADS,
+  type HvkitBootargsOptions,
+  type HvkitCheck,
+  type HvkitMeasure,
+  type HvkitOutput,
+  type HvkitWorkload,
+  type HvkitWorkloadKind,
+  type HvkitWorkloadMode,
+  hvkitBootargs,
+  normalizeHvkitOutput,
+  parseHvkitOutput,
+} from "./hvkit-kernel.js";
 export {
   type BusyboxInitramfsOptions,
   buildBusyboxInitramfs,

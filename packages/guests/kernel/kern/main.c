@@ -263,8 +263,8 @@ void kmain(uint64_t hartid, const void *dtb) {
   }
   arch_set_irq_mask(SIE_STIE | SIE_SEIE | SIE_SSIE);
 
-  printk("hvkit-kernel 1.0 (%s build): hart %lu, %lu MiB RAM at 0x%lx, timebase %lu Hz, timer %s\n", arch_build,
-         boot.hartid, boot.ram_size >> 20, boot.ram_base, boot.timebase, boot.have_sstc ? "sstc" : "sbi");
+  printk("hvkit-kernel 1.0 (%s build): hart %lu, %lu MiB RAM at 0x%lx, timebase %lu Hz, sstc=%s\n", arch_build,
+         boot.hartid, boot.ram_size >> 20, boot.ram_base, boot.timebase, boot.have_sstc ? "yes" : "no");
   printk("hvkit-kernel: bootargs \"%s\"\n", boot.bootargs);
 
   long n_all = 0, quantum_us = DEFAULT_QUANTUM_US, disk = DEFAULT_DISK_SECTORS;

@@ -8,12 +8,10 @@
 #define RBR 0 /* receive buffer (read) */
 #define THR 0 /* transmit holding (write) */
 #define IER 1
-#define FCR 2
 #define LCR 3
 #define MCR 4
 #define LSR 5
 #define IER_RX_AVAILABLE 0x01
-#define FCR_ENABLE_CLEAR 0x07 /* FIFOs on, both cleared */
 #define LCR_8N1 0x03
 #define MCR_DTR_RTS_OUT2 0x0b /* OUT2 gates the interrupt line on PC-style boards */
 #define LSR_DR 0x01
@@ -28,8 +26,13 @@ void uart_init(uint64_t base) {
   uart = (volatile uint8_t *)(uintptr_t)base;
   if (uart == NULL) return;
   reg_write(IER, 0);
+  /*
+   * FCR is left as the firmware set it: switching the FIFO mode (or the
+   * clear bits) would drop input that arrived before the kernel, e.g. typed
+   * ahead or queued by the host. What did arrive is kept for the console.
+   */
+  for (int c; (c = uart_getc()) >= 0;) console_input((uint8_t)c);
   reg_write(LCR, LCR_8N1); /* the firmware set the baud rate; keep it (DLAB stays 0) */
-  reg_write(FCR, FCR_ENABLE_CLEAR);
   reg_write(MCR, MCR_DTR_RTS_OUT2);
 }
 

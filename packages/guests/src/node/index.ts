@@ -1,6 +1,7 @@
 /**
- * @hvkit/guests/node — Node-only helpers: build an initramfs from files on
- * disk, and fetch Debian's riscv64 kernel and busybox into a local cache.
+ * @hvkit/guests/node — Node-only helpers: hvkit's own guest images (and
+ * their reproducible build), build an initramfs from files on disk, and
+ * fetch Debian's riscv64 kernel and busybox into a local cache.
  */
 export {
   type AptSource,
@@ -11,6 +12,31 @@ export {
   pickDebianMirror,
   readHostAptSources,
 } from "./apt-sources.js";
+export {
+  type BuildGuestImagesOptions,
+  buildGuestImages,
+  checkGuestImages,
+  GUEST_IMAGE_DIR,
+  GUEST_IMAGE_NAMES,
+  GUEST_MANIFEST,
+  GUEST_SOURCE_DIR,
+  type GuestImageName,
+  type GuestImagesCheck,
+  type GuestImagesManifest,
+  guestSourcesDigest,
+  readGuestImagesManifest,
+} from "./build-images.js";
+export {
+  HVKIT_ECHO_INPUT,
+  HVKIT_TEST_SIZES,
+  type HvkitContractGuest,
+  type HvkitGuestConfig,
+  type HvkitGuestOptions,
+  hvkitBareMetalGuests,
+  hvkitImagePath,
+  hvkitKernelGuests,
+  readHvkitImage,
+} from "./hvkit-guests.js";
 export {
   buildInitramfsFromFiles,
   type InitramfsFileOptions,
