@@ -158,7 +158,13 @@ static int parse_bootargs(const char *args, long *n_all, long *quantum_us, long 
     const struct workload *w = NULL;
     if (klen > 2 && strncmp(eq - 2, ".n", 2) == 0) {
       w = find_workload(word, klen - 2);
-      is_size = w != NULL;
+      if (w == NULL) {
+        printk("hvkit-kernel: unknown workload in \"");
+        for (size_t i = 0; i < len; i++) printk("%c", word[i]);
+        printk("\"\n");
+        return -1;
+      }
+      is_size = 1;
     }
     int is_quantum = klen == 7 && strncmp(word, "quantum", 7) == 0;
     int is_disk = klen == 4 && strncmp(word, "disk", 4) == 0;

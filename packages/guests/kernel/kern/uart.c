@@ -41,9 +41,12 @@ void uart_enable_rx_irq(void) {
   if (uart != NULL) reg_write(IER, IER_RX_AVAILABLE);
 }
 
+/* Polls of LSR before giving up on THRE: a broken UART must not hang the kernel (the byte is sent anyway). */
+#define THRE_SPIN_LIMIT 1000000
+
 void uart_putc(char c) {
   if (uart == NULL) return;
-  while ((reg_read(LSR) & LSR_THRE) == 0) {
+  for (int spins = 0; (reg_read(LSR) & LSR_THRE) == 0 && spins < THRE_SPIN_LIMIT; spins++) {
   }
   reg_write(THR, (uint8_t)c);
 }
