@@ -117,3 +117,45 @@ describe("built-in SBI (v2.0)", () => {
     expect(sbiCall("li a7, 2").a0).toBe(-1n);
   });
 });
+
+describe("power and console plumbing", () => {
+  it("a syscon failure with code 0 is still reported as a failure", () => {
+    const src = `
+_start:
+  li t0, 0x100000
+  li t1, 0x3333          # FAIL with code 0
+  sw t1, 0(t0)
+1: j 1b
+`;
+    const vm = Vm.create(noop, { kernel: assembleElf(src, { base: KERNEL }), memory: 32 * 1024 * 1024 });
+    expect(vm.run({ steps: 10_000 })).toEqual({ stop: "poweroff", exitStatus: 1 });
+  });
+
+  it("console input reaches a guest that reads through the SBI, first byte included", () => {
+    // Reads three bytes with the legacy getchar (spinning while it returns -1) and echoes them.
+    const src = `
+_start:
+  li s0, 3
+1: li a7, 2
+  ecall
+  bltz a0, 1b
+  li a7, 1
+  ecall
+  addi s0, s0, -1
+  bnez s0, 1b
+  li a0, 0
+  li a1, 0
+  li a6, 0
+  li a7, 0x53525354
+  ecall
+`;
+    const vm = Vm.create(noop, { kernel: assembleElf(src, { base: KERNEL }), memory: 32 * 1024 * 1024 });
+    let out = "";
+    vm.onOutput((b) => {
+      out += new TextDecoder().decode(b);
+    });
+    vm.writeInput(new TextEncoder().encode("abc"));
+    expect(vm.run({ steps: 1_000_000 }).stop).toBe("poweroff");
+    expect(out).toBe("abc");
+  });
+});
