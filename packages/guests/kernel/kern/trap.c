@@ -30,8 +30,9 @@ static const char *exception_name(uint64_t cause) {
 }
 
 static void kill_on_fault(struct trapframe *tf) {
-  printk("hvkit-kernel: pid %d killed: %s at pc 0x%lx (stval 0x%lx)\n", current->pid, exception_name(tf->scause),
-         tf->sepc, tf->stval);
+  /* A fault the kernel would have resolved but for a free page is an out-of-memory kill: say so. */
+  printk("hvkit-kernel: pid %d killed: %s at pc 0x%lx (stval 0x%lx)%s\n", current->pid, exception_name(tf->scause),
+         tf->sepc, tf->stval, mem_free_pages() == 0 ? ", out of memory" : "");
   proc_exit(-1);
 }
 
