@@ -21,7 +21,9 @@ import {
   normalizeHvkitOutput,
   parseHvkitOutput,
 } from "../src/index.js";
+import { guestsBuildMain } from "../src/node/guests-build.js";
 import {
+  buildGuestImages,
   checkGuestImages,
   GUEST_IMAGE_DIR,
   GUEST_IMAGE_NAMES,
@@ -96,6 +98,19 @@ describe("the committed images", () => {
 
   it("were built from the sources in packages/guests/kernel (else run pnpm guests:build)", () => {
     expect(manifest!.sourcesSha256).toBe(guestSourcesDigest());
+  });
+
+  it("pnpm guests:build explains itself and names a missing compiler", async () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    expect(await guestsBuildMain(["--help"], io)).toBe(0);
+    expect(lines.join("\n")).toContain("pnpm guests:build --check");
+    await expect(
+      buildGuestImages({ clang: "/nonexistent/clang", outDir: "/nonexistent" }),
+    ).rejects.toMatchObject({
+      code: "GUESTS_TOOL_MISSING",
+      message: expect.stringContaining("apt-get install clang lld"),
+    });
   });
 
   const haveClang = (() => {

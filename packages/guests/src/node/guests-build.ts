@@ -3,6 +3,7 @@
  * `pnpm guests:build --check`: rebuild into a temporary directory and fail
  * (exit 1) when the committed images or manifest differ from the sources.
  */
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { GuestsError } from "../errors.js";
 import {
@@ -66,4 +67,7 @@ export async function guestsBuildMain(
   }
 }
 
-process.exitCode = await guestsBuildMain(process.argv.slice(2));
+// Run only as a program (`pnpm guests:build`), not when imported.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await guestsBuildMain(process.argv.slice(2));
+}
