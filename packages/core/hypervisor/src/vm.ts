@@ -278,7 +278,8 @@ export class Vm implements VmCore {
         this.feedInput();
         // While input waits for room in the UART's FIFO, run short slices so it
         // trickles in at the guest's pace instead of one FIFO-full per slice.
-        const slice = this.input.length > 0 && !this.sbiConsoleInput ? INPUT_SLICE : SLICE;
+        const slice =
+          this.input.length > 0 && !this.sbiConsoleInput && board.uart.receiverInUse ? INPUT_SLICE : SLICE;
         const r = board.run(Math.min(slice, stepLimit - used));
         switch (r.reason) {
           case "poweroff": {
@@ -293,8 +294,11 @@ export class Vm implements VmCore {
             break;
           case "idle":
             this.countExit("wfi");
-            // Only console input can wake a hart that waits with no timer armed.
-            if (this.input.length === 0) return { stop: "idle" };
+            // Only console input can wake a hart that waits with no timer armed, and
+            // only through a UART whose driver listens (an SBI reader is not waiting in WFI).
+            if (this.input.length === 0 || this.sbiConsoleInput || !board.uart.receiverInUse) {
+              return { stop: "idle" };
+            }
             break;
           case "exit":
             if (!this.handleExit()) return this.stopped ?? { stop: "fault" };
@@ -346,6 +350,8 @@ export class Vm implements VmCore {
   private feedInput(): void {
     if (this.input.length === 0 || this.sbiConsoleInput) return;
     const uart = this.board.uart;
+    // Hold input back until a UART driver listens (the guest may read through the SBI instead).
+    if (!uart.receiverInUse) return;
     const room = uart.rxSpace();
     if (room > 0) uart.receive(this.input.splice(0, room));
   }

@@ -141,6 +141,8 @@ export class Uart16550 implements Device, Stateful<UartState> {
   private msrInputs = MSR_IDLE_INPUTS;
   private msrDeltas = 0;
   private irqLevel = false;
+  /** The guest has read LSR since reset (a polling driver). */
+  private lsrPolled = false;
 
   constructor(options: UartOptions = {}) {
     const fifoSize = options.fifoSize ?? UART_FIFO_SIZE;
@@ -156,6 +158,15 @@ export class Uart16550 implements Device, Stateful<UartState> {
     this.events = options.events ?? NONE;
     this.fifoSize = fifoSize;
     this.rx = new Uint8Array(fifoSize);
+  }
+
+  /**
+   * Whether a driver is listening to the receiver: it enabled the receive
+   * interrupt or has polled the line status. A host holds input back until
+   * then, so a guest that reads its console another way (the SBI) gets all of it.
+   */
+  get receiverInUse(): boolean {
+    return (this.ier & IER_ERBFI) !== 0 || this.lsrPolled;
   }
 
   /** Bytes the RX FIFO can take now without an overrun. */
@@ -174,6 +185,7 @@ export class Uart16550 implements Device, Stateful<UartState> {
   /** Device reset (16550D "Reset" table): registers to their reset values, FIFO empty. */
   reset(): void {
     this.ier = 0;
+    this.lsrPolled = false;
     this.lcr = 0;
     this.mcr = 0;
     this.scr = 0;
@@ -291,6 +303,7 @@ export class Uart16550 implements Device, Stateful<UartState> {
       case LSR:
         v = this.lsr();
         this.overrun = false;
+        this.lsrPolled = true;
         break;
       case MSR:
         v = this.msrInputs | this.msrDeltas;
