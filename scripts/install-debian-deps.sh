@@ -6,6 +6,8 @@
 set -euo pipefail
 
 packages=(clang lld llvm opensbi cpio)
+# --with-qemu: also QEMU, which the benchmarks run beside hvkit for comparison.
+if [ "${1:-}" = "--with-qemu" ]; then packages+=(qemu-system-misc); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
