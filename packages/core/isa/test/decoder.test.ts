@@ -10,17 +10,7 @@ import {
   type Instruction,
   instructionByName,
 } from "../src/index.js";
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { rng } from "./random.js";
 
 const popcount = (x: number): number => {
   let n = 0;

@@ -19,18 +19,7 @@ import {
   rs3,
   setField,
 } from "../src/index.js";
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+import { rng } from "./random.js";
 
 /** funct7 has no operand field in the table (it is part of the fixed bits), so describe it here. */
 const FUNCT7: Field = {
