@@ -33,6 +33,8 @@ export interface BareMachineOptions {
   pmpEntries?: 0 | 16;
   /** The hart's ISA profile (default: the standard, virtualizable one). */
   isaProfile?: IsaProfile;
+  /** Give the hart the H extension (default false). */
+  hypervisor?: boolean;
 }
 
 /** The outcome of a bare-metal run. */
@@ -67,6 +69,7 @@ export class BareMachine {
       memory: { ram: this.ram, ramBase: BARE_RAM_BASE, bus: new EmptyBus() },
       pmpEntries: options.pmpEntries ?? 0,
       ...(options.isaProfile ? { isaProfile: options.isaProfile } : {}),
+      hypervisor: options.hypervisor ?? false,
     });
     this.onOutput = options.onOutput ?? (() => {});
     this.hart.onWatchedStore = (pa) => this.watched(pa);
@@ -124,13 +127,30 @@ export class BareMachine {
     return this.result("exit", start);
   }
 
-  /** Ticks until stimecmp when the Sstc timer is on and its interrupt enabled, else 0. */
+  /**
+   * Ticks until the nearest enabled Sstc timer: stimecmp, and with the H
+   * extension vstimecmp (compared with time + htimedelta); 0 when none.
+   */
   private ticksToTimer(): number {
     const c = this.hart.csr;
-    if ((c[S.MENVCFG + 1]! & 0x80000000) === 0 || (c[S.MIE]! & (1 << Irq.STI)) === 0) return 0;
-    const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
+    if ((c[S.MENVCFG + 1]! & 0x80000000) === 0) return 0;
     const now = this.hart.time();
-    return cmp > now && cmp - now < Number.MAX_SAFE_INTEGER ? cmp - now : 0;
+    let ticks = 0;
+    if ((c[S.MIE]! & (1 << Irq.STI)) !== 0) {
+      const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
+      if (cmp > now && cmp - now < Number.MAX_SAFE_INTEGER) ticks = cmp - now;
+    }
+    if (
+      this.hart.hypervisor &&
+      (c[S.HENVCFG + 1]! & 0x80000000) !== 0 &&
+      (c[S.MIE]! & (1 << Irq.VSTI)) !== 0
+    ) {
+      const cmp = (c[S.VSTIMECMP + 1]! >>> 0) * 4294967296 + (c[S.VSTIMECMP]! >>> 0);
+      const delta = c[S.HTIMEDELTA + 1]! * 4294967296 + (c[S.HTIMEDELTA]! >>> 0); // signed
+      const t = cmp - delta - now;
+      if (t > 0 && t < Number.MAX_SAFE_INTEGER && (ticks === 0 || t < ticks)) ticks = t;
+    }
+    return ticks;
   }
 
   private result(reason: BareResult["reason"], start: number): BareResult {

@@ -1,4 +1,4 @@
-/** Privilege levels (privileged spec 1.2). */
+/** Privilege levels (privileged spec 1.2). With the H extension these are nominal levels: VU and VS are U and S with V=1. */
 export const PRV_U = 0;
 /** Supervisor mode (HS-mode when the H extension is present). */
 export const PRV_S = 1;
@@ -62,6 +62,36 @@ export const MSTATUS = {
   TSR: 1 << 22,
 } as const;
 
+/** mstatus fields of the high word (bits 63:32) that the hart stores: H extension. */
+export const MSTATUS_HI = {
+  /** Bit 38: the trap into M-mode wrote a guest virtual address to mtval. */
+  GVA: 1 << 6,
+  /** Bit 39: the virtualization mode V before the trap into M-mode. */
+  MPV: 1 << 7,
+} as const;
+
+/** hstatus fields (H extension 1.0, "Hypervisor Status Register"), low word; VSXL (bits 33:32) reads 2. */
+export const HSTATUS = {
+  /** Endianness of VS-mode accesses: read-only 0 (little-endian). */
+  VSBE: 1 << 5,
+  /** The trap into HS-mode wrote a guest virtual address to stval. */
+  GVA: 1 << 6,
+  /** V before the trap into HS-mode; sret from HS-mode returns to this V. */
+  SPV: 1 << 7,
+  /** Nominal privilege before the last trap from V=1: the privilege of hlv/hlvx/hsv. */
+  SPVP: 1 << 8,
+  /** hlv/hlvx/hsv are allowed in U-mode. */
+  HU: 1 << 9,
+  /** Guest external interrupt selected for VSEIP: read-only 0 (GEILEN = 0). */
+  VGEIN: 0x3f << 12,
+  /** sfence.vma and satp accesses in VS-mode raise virtual-instruction exceptions. */
+  VTVM: 1 << 20,
+  /** wfi in VS-mode raises a virtual-instruction exception. */
+  VTW: 1 << 21,
+  /** sret in VS-mode raises a virtual-instruction exception. */
+  VTSR: 1 << 22,
+} as const;
+
 /** Why `hart.run()` returned. */
 export const ExitReason = {
   /** The instruction budget ran out. */
@@ -74,10 +104,25 @@ export const ExitReason = {
   INTERRUPT: 3,
   /** The host (a device, a debugger) asked the hart to stop. */
   HALT: 4,
+  /** A guest (V=1) CSR access selected by the CSR-access bitmap: `exit.csr`, `read`, `write`; not performed. */
+  CSR: 5,
+  /** A guest instruction selected by the per-instruction exit controls (`exit.cause` is a GuestInstruction); not executed. */
+  INSTRUCTION: 6,
+  /** A guest load or store to a guest-physical MMIO range (`exit.gpa`, `size`, `write`, `data`); not performed. */
+  MMIO: 7,
 } as const;
 
 /** Names of the exit reasons, indexed by value. */
-export const EXIT_REASON_NAMES: readonly string[] = ["budget", "wfi", "trap", "interrupt", "halt"];
+export const EXIT_REASON_NAMES: readonly string[] = [
+  "budget",
+  "wfi",
+  "trap",
+  "interrupt",
+  "halt",
+  "csr",
+  "instruction",
+  "mmio",
+];
 
 /** Human-readable names of exception causes, indexed by cause. */
 export const CAUSE_NAMES: readonly string[] = [

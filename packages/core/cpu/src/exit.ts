@@ -25,14 +25,38 @@ export class HartExit {
   mode = 0;
   /** Whether the hart was in a virtualized mode (V=1) when it exited. */
   virt = 0;
-  /** Guest physical address for guest-page faults (htval << 2 semantics), low word. */
+  /** Guest physical address of a guest-page fault (TRAP) or MMIO access (MMIO): htval << 2, unshifted; low word. */
   gpaLo = 0;
   /** High word of the guest physical address. */
   gpaHi = 0;
+  /** CSR number of a CSR exit (and 0x180, satp, for a satp-write INSTRUCTION exit). */
+  csr = 0;
+  /** 1 when the exiting CSR instruction reads its CSR (its rd is not x0, or it is csrrs/csrrc). */
+  read = 0;
+  /** 1 when the exiting CSR instruction writes its CSR, or the MMIO access is a store. */
+  write = 0;
+  /** Size in bytes of an MMIO access (1, 2, 4 or 8). */
+  size = 0;
+  /** MMIO store: the value stored; CSR and satp-write exits: the source operand (x[rs1] or the 5-bit immediate). Low word. */
+  dataLo = 0;
+  /** High word of `dataLo`'s value. */
+  dataHi = 0;
+  /** Destination register of an MMIO load or a reading CSR instruction (0 when none): `hart.completeExit` writes it. */
+  rd = 0;
 
   /** The trap value as a bigint (for tools, not hot paths). */
   get tval(): bigint {
     return (BigInt(this.tvalHi >>> 0) << 32n) | BigInt(this.tvalLo >>> 0);
+  }
+
+  /** The guest physical address as a bigint. */
+  get gpa(): bigint {
+    return (BigInt(this.gpaHi >>> 0) << 32n) | BigInt(this.gpaLo >>> 0);
+  }
+
+  /** The data value as a bigint. */
+  get data(): bigint {
+    return (BigInt(this.dataHi >>> 0) << 32n) | BigInt(this.dataLo >>> 0);
   }
 
   /** The exit pc as a bigint. */

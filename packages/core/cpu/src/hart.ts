@@ -38,12 +38,13 @@ import {
   STANDARD_PROFILE,
 } from "@hvkit/isa";
 import { divs64, divu64, hi64, mul64, mulh64, mulhsu64, mulhu64, remHi, remLo } from "./alu64.js";
-import { Cause, ExitReason, Irq, MSTATUS, PRV_M, PRV_S, PRV_U } from "./constants.js";
-import { readCsr, writeCsr } from "./csr.js";
+import { Cause, ExitReason, HSTATUS, Irq, MSTATUS, MSTATUS_HI, PRV_M, PRV_S, PRV_U } from "./constants.js";
+import { csrImplemented, readCsr, writeCsr } from "./csr.js";
 import { CpuError } from "./errors.js";
 import { HartExit } from "./exit.js";
 import { executeFloat } from "./fp-exec.js";
 import { Fpu } from "./fpu.js";
+import { GuestExitControls, GuestInstruction, GuestStat } from "./guest.js";
 import type { DeviceBus, HartMemory } from "./memory.js";
 import { K, S } from "./state.js";
 
@@ -254,6 +255,20 @@ const A_COMPRESSED = 1 << 24;
 
 /** Entries per TLB set; direct-mapped by virtual page number. 256 x 4 KiB covers 1 MiB per mode. */
 const TLB_SIZE = 256;
+/**
+ * TLB sets are indexed by the effective mode: 0 U, 1 S, 3 M (2 unused), and
+ * with the H extension 4 VU and 5 VS, whose entries cache combined
+ * guest-virtual to supervisor-physical translations. Keeping guest entries in
+ * sets of their own means V changes flush nothing.
+ */
+const HOST_SETS = 4;
+const GUEST_SETS = 6;
+/** Mode index of VU-mode (V=1, U); VS-mode is MODE_VU + 1. */
+const MODE_VU = 4;
+/** 2^64, for unsigned 64-bit values held (approximately) in doubles. */
+const TWO64 = 2 ** 64;
+/** Placeholder for the TLB arrays until the constructor sizes them. */
+const NO_TLB = new Int32Array(0);
 const TLB_MASK = TLB_SIZE - 1;
 /** A tag value no page-aligned address can equal (its low bits are set). */
 const TLB_INVALID = 1;
@@ -269,6 +284,16 @@ const TAG_MASK_8 = ~0xfff | 7;
 const ACC_FETCH = 0;
 const ACC_LOAD = 1;
 const ACC_STORE = 2;
+
+/** Interrupts of the H extension (VSSI, VSTI, VSEI): always delegated past M-mode (mideleg reads them as 1). */
+const VS_IRQS = (1 << Irq.VSSI) | (1 << Irq.VSTI) | (1 << Irq.VSEI);
+/** menvcfg/henvcfg high-word bit 31: STCE (Sstc enable). */
+const STCE = 0x80000000 | 0;
+/** Pending-exception code (exc - 1) of an exit already written to `exit` by a slow path. */
+const EXC_EXIT = 63;
+/** htinst/mtinst pseudoinstructions for guest-page faults of VS-level page-table accesses (RV64). */
+const TINST_PT_READ = 0x3000;
+const TINST_PT_WRITE = 0x3020;
 
 /** Page flags. */
 const PF_CODE = 1; // the page has a decode cache
@@ -310,6 +335,13 @@ export interface HartOptions {
    * complete in U-mode without trapping, as x86's PUSHF/POPF/SGDT did.
    */
   isaProfile?: IsaProfile;
+  /**
+   * Implement the H extension (hypervisor, version 1.0): misa.H, VS/VU
+   * modes, the hypervisor and VS CSRs, two-stage translation, hlv/hsv and
+   * hfence, plus the guest-mode exit controls of {@link Hart.guestExits}.
+   * Default false: then every H instruction and CSR is illegal.
+   */
+  hypervisor?: boolean;
 }
 
 /** A RISC-V RV64GC hart. */
@@ -326,8 +358,12 @@ export class Hart {
   readonly exit = new HartExit();
   /** Exit controls: per privilege mode (index 0..3), a bitmask of exception causes that exit instead of trapping. */
   readonly exitOnException = new Int32Array(4);
-  /** Exit instead of taking an interrupt. */
+  /** Exit instead of taking an interrupt (V=0; guest mode uses {@link guestExits}). */
   exitOnInterrupt = false;
+  /** Exit controls for guest mode (V=1), programmed by a VMM like a VMCS (H extension). */
+  readonly guestExits = new GuestExitControls();
+  /** Guest-mode events, by the slots of {@link GuestStat}: VM entries, exits by reason, two-stage walks. */
+  readonly guestStats = new Float64Array(GuestStat.SIZE);
   /**
    * Traps delivered architecturally and trap returns: [cause] for exceptions,
    * [32 + irq] for interrupts, [64] mret, [65] sret. Exits are not counted here.
@@ -340,8 +376,10 @@ export class Hart {
   pcHi = 0;
   /** Current privilege level (PRV_U, PRV_S, PRV_M). */
   priv: number = PRV_M;
-  /** Virtualization mode (H extension; always 0 until guest mode is enabled). */
+  /** Virtualization mode V (H extension): 1 in VS-mode and VU-mode. Change it with {@link setMode}. */
   virt = 0;
+  /** Whether the hart implements the H extension (option `hypervisor`). */
+  readonly hypervisor: boolean = false;
   /** mhartid. */
   readonly hartId: number;
   /** Steps per tick of the time CSR. */
@@ -376,20 +414,28 @@ export class Hart {
    * them must flush everything, since the pieces live under other indices.
    */
   private readonly superpages = new Set<number>();
+  /** The same for VS-stage superpages, whose pieces sit in the guest sets (sfence.vma at V=1, hfence.vvma). */
+  private readonly guestSuperpages = new Set<number>();
   private readonly codeCache: (Int32Array | undefined)[];
 
-  // TLBs: [set (effective privilege) * TLB_SIZE + index].
-  private readonly itag = new Int32Array(4 * TLB_SIZE);
-  private readonly itagHi = new Int32Array(4 * TLB_SIZE);
-  private readonly ioff = new Int32Array(4 * TLB_SIZE);
-  private readonly rtag = new Int32Array(4 * TLB_SIZE);
-  private readonly rtagHi = new Int32Array(4 * TLB_SIZE);
-  private readonly roff = new Int32Array(4 * TLB_SIZE);
-  private readonly wtag = new Int32Array(4 * TLB_SIZE);
-  private readonly wtagHi = new Int32Array(4 * TLB_SIZE);
-  private readonly woff = new Int32Array(4 * TLB_SIZE);
-  /** TLB set base for data accesses (effective privilege with MPRV). */
+  // TLBs: [set (effective mode index) * TLB_SIZE + index]; 4 sets, 6 with the H extension.
+  // (Initialized with an Int32Array, replaced in the constructor: a field that first held
+  // undefined loses V8's field-type tracking, which cost the interpreter ~4% measured.)
+  private readonly itag: Int32Array = NO_TLB;
+  private readonly itagHi: Int32Array = NO_TLB;
+  private readonly ioff: Int32Array = NO_TLB;
+  private readonly rtag: Int32Array = NO_TLB;
+  private readonly rtagHi: Int32Array = NO_TLB;
+  private readonly roff: Int32Array = NO_TLB;
+  private readonly wtag: Int32Array = NO_TLB;
+  private readonly wtagHi: Int32Array = NO_TLB;
+  private readonly woff: Int32Array = NO_TLB;
+  /** TLB set base for data accesses (effective mode with MPRV/MPV, or hlv/hsv). */
   private dBase = PRV_M * TLB_SIZE;
+  /** The effective mode index of data accesses: dBase / TLB_SIZE. */
+  private dMode = PRV_M;
+  /** Set while an hlvx access runs: execute permission replaces read permission, and the TLBs are bypassed. */
+  private hlvx = false;
 
   // The current fetch page.
   private fTag = TLB_INVALID;
@@ -402,6 +448,25 @@ export class Hart {
   private exc = 0;
   private excTvalLo = 0;
   private excTvalHi = 0;
+  /** Pending exception: the trap value is a guest virtual address (GVA). */
+  private excGva = 0;
+  /** Pending guest-page fault: the guest physical address (for htval/mtval2, exit.gpa). */
+  private excGpaLo = 0;
+  private excGpaHi = 0;
+  /** Pending guest-page fault: a pseudoinstruction for htinst/mtinst (VS-level page-table access), else 0. */
+  private excTinst = 0;
+  /** Pending guest-page fault: the guest physical address is in an MMIO range. */
+  private excMmio = 0;
+  // Extra information for the next trap delivery or exit (set from the pending exception).
+  private trapGva = 0;
+  private trapGpaLo = 0;
+  private trapGpaHi = 0;
+  private trapTinst = 0;
+  // The instruction behind the last CSR, MMIO or instruction exit (for completeExit).
+  /** 0 none, 1 CSR (rd gets the value), 2 MMIO load (rd gets the value, extended), 3 nothing to write. */
+  private completeKind = 0;
+  private completeSize = 0;
+  private completeSigned = false;
   // Results of slow paths.
   /** High word of the last 8-byte load. */
   private ldHi = 0;
@@ -449,8 +514,19 @@ export class Hart {
     this.stepsPerTick = options.stepsPerTick ?? 10;
     this.pmpEntries = options.pmpEntries ?? 16;
     this.isaProfile = options.isaProfile ?? STANDARD_PROFILE;
+    this.hypervisor = options.hypervisor ?? false;
+    const tlbEntries = (this.hypervisor ? GUEST_SETS : HOST_SETS) * TLB_SIZE;
+    this.itag = new Int32Array(tlbEntries);
+    this.itagHi = new Int32Array(tlbEntries);
+    this.ioff = new Int32Array(tlbEntries);
+    this.rtag = new Int32Array(tlbEntries);
+    this.rtagHi = new Int32Array(tlbEntries);
+    this.roff = new Int32Array(tlbEntries);
+    this.wtag = new Int32Array(tlbEntries);
+    this.wtagHi = new Int32Array(tlbEntries);
+    this.woff = new Int32Array(tlbEntries);
     for (const o of this.isaProfile.nonTrapping) {
-      // This hart has no H extension yet: only U-mode overrides apply.
+      // Only U-mode (V=0) overrides apply: the profiles define none for VS or VU.
       if (o.mode !== "U") continue;
       if (o.kind === "instruction") {
         if (o.instruction !== "sret" || o.behaviour !== "nop") {
@@ -471,8 +547,12 @@ export class Hart {
   reset(pc: bigint): void {
     this.x.fill(0);
     this.csr.fill(0);
+    // H extension: mideleg bits VSSI, VSTI and VSEI are read-only one.
+    if (this.hypervisor) this.csr[S.MIDELEG] = VS_IRQS;
     this.counters.fill(0);
     this.trapStats.fill(0);
+    this.guestStats.fill(0);
+    this.completeKind = 0;
     this.pmpValid = false;
     this.fpu.reset();
     this.priv = PRV_M;
@@ -557,6 +637,8 @@ export class Hart {
    */
   run(budget: number): number {
     const exit = this.exit;
+    this.completeKind = 0;
+    if (this.virt !== 0) this.guestStats[GuestStat.ENTRIES]! += 1;
     let remaining = budget;
     while (remaining > 0) {
       if (this.haltRequested) {
@@ -580,6 +662,8 @@ export class Hart {
     exit.pcLo = this.pcLo;
     exit.pcHi = this.pcHi;
     exit.mode = this.priv;
+    exit.virt = this.virt;
+    if (this.virt !== 0) this.guestStats[GuestStat.EXITS + ExitReason.BUDGET]! += 1;
     return ExitReason.BUDGET;
   }
 
@@ -601,19 +685,87 @@ export class Hart {
     e.pcHi = this.pcHi;
     e.mode = this.priv;
     e.virt = this.virt;
+    e.gpaLo = 0;
+    e.gpaHi = 0;
+    e.csr = 0;
+    e.read = 0;
+    e.write = 0;
+    e.size = 0;
+    e.dataLo = 0;
+    e.dataHi = 0;
+    e.rd = 0;
+    if (this.virt !== 0) this.guestStats[GuestStat.EXITS + reason]! += 1;
     return reason;
   }
 
-  /** Steps until the Sstc timer (stimecmp) fires, or Infinity. */
+  /**
+   * Set the privilege mode and virtualization mode (for hosts and loaders:
+   * a VMM entering a guest uses `setMode(PRV_S, 1)`), re-deriving the
+   * translation context. V=1 needs the H extension and a mode below M.
+   */
+  setMode(priv: number, virt = 0): void {
+    if ((priv !== PRV_U && priv !== PRV_S && priv !== PRV_M) || (virt !== 0 && virt !== 1)) {
+      throw new CpuError(
+        "CPU_BAD_OPTION",
+        `mode ${priv}/V=${virt}: the privilege is 0 (U), 1 (S) or 3 (M) and V is 0 or 1`,
+      );
+    }
+    if (virt === 1 && (!this.hypervisor || priv === PRV_M)) {
+      throw new CpuError(
+        "CPU_BAD_OPTION",
+        this.hypervisor
+          ? "V=1 exists only in VS-mode and VU-mode: give PRV_S or PRV_U"
+          : "V=1 needs the H extension: create the hart with `hypervisor: true`",
+      );
+    }
+    this.priv = priv;
+    this.virt = virt;
+    this.privilegeChanged();
+  }
+
+  /** Steps until the Sstc timer (stimecmp, or vstimecmp) fires, or Infinity. */
   private stepsToTimerDeadline(): number {
     const c = this.csr;
     if ((c[S.MENVCFG + 1]! & 0x80000000) === 0) return Number.POSITIVE_INFINITY; // STCE off
     const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
     const now = this.time();
-    if (now >= cmp) return Number.POSITIVE_INFINITY; // already pending; level stays until rewritten
+    // Already pending: the level stays until stimecmp is rewritten.
+    let target = now >= cmp ? Number.POSITIVE_INFINITY : cmp;
+    if (this.hypervisor && (c[S.HENVCFG + 1]! & STCE) !== 0) {
+      const t = this.vsTimerTarget(now);
+      if (t < target) target = t;
+    }
+    if (target === Number.POSITIVE_INFINITY) return target;
     const k = this.counters;
-    const target = (cmp - k[K.TIME_OFFSET]!) * this.stepsPerTick;
-    return Math.max(1, Math.ceil(target - k[K.CYCLES]!));
+    const steps = (target - k[K.TIME_OFFSET]!) * this.stepsPerTick;
+    return Math.max(1, Math.ceil(steps - k[K.CYCLES]!));
+  }
+
+  /**
+   * Whether the VS-level timer fires (Sstc with H): (time + htimedelta) mod
+   * 2^64 >= vstimecmp, unsigned, computed exactly on 32-bit halves.
+   */
+  vsTimerPending(): boolean {
+    const c = this.csr;
+    const now = this.time();
+    const nowHi = Math.floor(now / 4294967296);
+    const sumLo = now - nowHi * 4294967296 + (c[S.HTIMEDELTA]! >>> 0);
+    const lo = sumLo >>> 0;
+    const hi = (nowHi + (c[S.HTIMEDELTA + 1]! >>> 0) + (sumLo >= 4294967296 ? 1 : 0)) >>> 0;
+    const cHi = c[S.VSTIMECMP + 1]! >>> 0;
+    return hi > cHi || (hi === cHi && lo >= c[S.VSTIMECMP]! >>> 0);
+  }
+
+  /** The host time (ticks) at which vstimecmp fires, or Infinity when it is pending already or out of reach. */
+  private vsTimerTarget(now: number): number {
+    if (this.vsTimerPending()) return Number.POSITIVE_INFINITY;
+    const c = this.csr;
+    const cmp = (c[S.VSTIMECMP + 1]! >>> 0) * 4294967296 + (c[S.VSTIMECMP]! >>> 0);
+    const delta = c[S.HTIMEDELTA + 1]! * 4294967296 + (c[S.HTIMEDELTA]! >>> 0); // signed
+    let t = cmp - delta;
+    if (t >= TWO64) t -= TWO64;
+    else if (t < 0) t += TWO64;
+    return t > now ? t : Number.POSITIVE_INFINITY;
   }
 
   /** Effective pending interrupts (mip as read by software). */
@@ -623,6 +775,8 @@ export class Hart {
     if ((c[S.MENVCFG + 1]! & 0x80000000) !== 0) {
       const cmp = (c[S.STIMECMP + 1]! >>> 0) * 4294967296 + (c[S.STIMECMP]! >>> 0);
       p = this.time() >= cmp ? p | (1 << Irq.STI) : p & ~(1 << Irq.STI);
+      // hip.VSTIP is hvip.VSTIP ORed with the vstimecmp timer.
+      if (this.hypervisor && (c[S.HENVCFG + 1]! & STCE) !== 0 && this.vsTimerPending()) p |= 1 << Irq.VSTI;
     }
     return p;
   }
@@ -632,6 +786,7 @@ export class Hart {
    * 3.1.9). Returns true when the hart must exit instead.
    */
   private checkInterrupts(): boolean {
+    if (this.hypervisor) return this.checkInterruptsH();
     const c = this.csr;
     const pending = this.mip() & c[S.MIE]!;
     if (pending === 0) return false;
@@ -667,11 +822,62 @@ export class Hart {
   }
 
   /**
+   * Interrupts with the H extension ("Hypervisor Interrupt Registers", "Trap
+   * Entry"): M-level first (undelegated, taken when below M or MIE), then
+   * HS-level (delegated by mideleg, not by hideleg; taken when V=1, in U, or
+   * in HS with SIE), then VS-level (delegated by both; taken only when V=1,
+   * in VU or in VS with vsstatus.SIE). HS priority: SEI, SSI, STI, SGEI,
+   * VSEI, VSSI, VSTI.
+   */
+  private checkInterruptsH(): boolean {
+    const c = this.csr;
+    const pending = this.mip() & c[S.MIE]!;
+    if (pending === 0) return false;
+    const mideleg = c[S.MIDELEG]!;
+    const hideleg = c[S.HIDELEG]! & mideleg;
+    const ms = c[S.MSTATUS]!;
+    const p = this.priv;
+    const v = this.virt;
+    let take = pending & ~mideleg;
+    if (take === 0 || (p === PRV_M && (ms & MSTATUS.MIE) === 0)) {
+      take = pending & mideleg & ~hideleg;
+      if (take === 0 || !(v !== 0 || p < PRV_S || (p === PRV_S && (ms & MSTATUS.SIE) !== 0))) {
+        take = pending & hideleg;
+        if (take === 0 || v === 0 || (p === PRV_S && (c[S.VSSTATUS]! & MSTATUS.SIE) === 0)) return false;
+      }
+    }
+    let irq: number;
+    if (take & (1 << Irq.MEI)) irq = Irq.MEI;
+    else if (take & (1 << Irq.MSI)) irq = Irq.MSI;
+    else if (take & (1 << Irq.MTI)) irq = Irq.MTI;
+    else if (take & (1 << Irq.SEI)) irq = Irq.SEI;
+    else if (take & (1 << Irq.SSI)) irq = Irq.SSI;
+    else if (take & (1 << Irq.STI)) irq = Irq.STI;
+    else if (take & (1 << Irq.SGEI)) irq = Irq.SGEI;
+    else if (take & (1 << Irq.VSEI)) irq = Irq.VSEI;
+    else if (take & (1 << Irq.VSSI)) irq = Irq.VSSI;
+    else if (take & (1 << Irq.VSTI)) irq = Irq.VSTI;
+    else irq = 31 - Math.clz32(take);
+    if (v !== 0 ? ((this.guestExits.interrupts >>> irq) & 1) !== 0 : this.exitOnInterrupt) {
+      this.exitWith(ExitReason.INTERRUPT);
+      this.exit.cause = irq;
+      return true;
+    }
+    this.deliverTrap(irq, true, 0, 0);
+    this.counters[K.CYCLES]! += 1;
+    return false;
+  }
+
+  /**
    * Deliver a trap architecturally (privileged spec 3.1.6.1, 4.1.1): to S-mode
    * when delegated and not from M-mode, else to M-mode. pc must hold the
    * address the trap returns to.
    */
   deliverTrap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
+    if (this.hypervisor) {
+      this.deliverTrapH(cause, interrupt, tvalLo, tvalHi);
+      return;
+    }
     const c = this.csr;
     const deleg = interrupt ? c[S.MIDELEG]! : c[S.MEDELEG]!;
     const prev = this.priv;
@@ -704,6 +910,88 @@ export class Hart {
     this.privilegeChanged();
   }
 
+  /**
+   * Trap entry with the H extension ("Trap Entry"): from V=1 a trap delegated
+   * by medeleg/mideleg and then by hedeleg/hideleg goes to VS-mode (V stays
+   * 1; VSSI/VSTI/VSEI become SSI/STI/SEI in vscause); delegated by
+   * medeleg/mideleg only, to HS-mode (V=0, hstatus SPV/SPVP/GVA, htval,
+   * htinst); else to M-mode (V=0, MPV, GVA, mtval2, mtinst).
+   */
+  private deliverTrapH(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
+    const c = this.csr;
+    const prev = this.priv;
+    const pv = this.virt;
+    const gva = this.trapGva;
+    // htval/mtval2: the guest physical address >> 2 (0 for other traps).
+    const tval2Lo = (this.trapGpaLo >>> 2) | (this.trapGpaHi << 30);
+    const tval2Hi = this.trapGpaHi >>> 2;
+    const tinst = this.trapTinst;
+    this.trapGva = 0;
+    this.trapGpaLo = 0;
+    this.trapGpaHi = 0;
+    this.trapTinst = 0;
+    let ms = c[S.MSTATUS]!;
+    this.reservation = -1;
+    this.trapStats[interrupt ? TRAP_STATS_INTERRUPT + cause : cause]! += 1;
+    const deleg = interrupt ? c[S.MIDELEG]! : c[S.MEDELEG]!;
+    if (prev <= PRV_S && ((deleg >>> cause) & 1) !== 0) {
+      const hdeleg = interrupt ? c[S.HIDELEG]! : c[S.HEDELEG]!;
+      if (pv !== 0 && ((hdeleg >>> cause) & 1) !== 0) {
+        // Into VS-mode: hideleg holds only VSSI, VSTI, VSEI, each one above its S-level twin.
+        const vcause = interrupt ? cause - 1 : cause;
+        c[S.VSCAUSE] = vcause;
+        c[S.VSCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
+        c[S.VSEPC] = this.pcLo;
+        c[S.VSEPC + 1] = this.pcHi;
+        c[S.VSTVAL] = tvalLo;
+        c[S.VSTVAL + 1] = tvalHi;
+        const vs = c[S.VSSTATUS]!;
+        c[S.VSSTATUS] =
+          (vs & ~(MSTATUS.SPP | MSTATUS.SPIE | MSTATUS.SIE)) | (prev << 8) | ((vs & MSTATUS.SIE) << 4);
+        this.priv = PRV_S;
+        this.jumpToVector(c[S.VSTVEC]!, c[S.VSTVEC + 1]!, interrupt, vcause);
+        this.privilegeChanged();
+        return;
+      }
+      c[S.SCAUSE] = cause;
+      c[S.SCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
+      c[S.SEPC] = this.pcLo;
+      c[S.SEPC + 1] = this.pcHi;
+      c[S.STVAL] = tvalLo;
+      c[S.STVAL + 1] = tvalHi;
+      c[S.HTVAL] = tval2Lo;
+      c[S.HTVAL + 1] = tval2Hi;
+      c[S.HTINST] = tinst;
+      c[S.HTINST + 1] = 0;
+      let hs = c[S.HSTATUS]! & ~(HSTATUS.SPV | HSTATUS.GVA);
+      if (pv !== 0) hs = (hs & ~HSTATUS.SPVP) | HSTATUS.SPV | (prev << 8);
+      c[S.HSTATUS] = hs | (gva !== 0 ? HSTATUS.GVA : 0);
+      ms = (ms & ~(MSTATUS.SPP | MSTATUS.SPIE | MSTATUS.SIE)) | (prev << 8) | ((ms & MSTATUS.SIE) << 4);
+      c[S.MSTATUS] = ms;
+      this.priv = PRV_S;
+      this.jumpToVector(c[S.STVEC]!, c[S.STVEC + 1]!, interrupt, cause);
+    } else {
+      c[S.MCAUSE] = cause;
+      c[S.MCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
+      c[S.MEPC] = this.pcLo;
+      c[S.MEPC + 1] = this.pcHi;
+      c[S.MTVAL] = tvalLo;
+      c[S.MTVAL + 1] = tvalHi;
+      c[S.MTVAL2] = tval2Lo;
+      c[S.MTVAL2 + 1] = tval2Hi;
+      c[S.MTINST] = tinst;
+      c[S.MTINST + 1] = 0;
+      c[S.MSTATUS_HI] = (pv !== 0 ? MSTATUS_HI.MPV : 0) | (gva !== 0 ? MSTATUS_HI.GVA : 0);
+      ms = (ms & ~(MSTATUS.MPP | MSTATUS.MPIE | MSTATUS.MIE)) | (prev << 11) | ((ms & MSTATUS.MIE) << 4);
+      c[S.MSTATUS] = ms;
+      this.priv = PRV_M;
+      this.jumpToVector(c[S.MTVEC]!, c[S.MTVEC + 1]!, interrupt, cause);
+    }
+    if (pv !== 0) this.guestStats[GuestStat.TRAPS_OUT]! += 1;
+    this.virt = 0;
+    this.privilegeChanged();
+  }
+
   private jumpToVector(lo: number, hi: number, interrupt: boolean, cause: number): void {
     const base = lo & ~3;
     if (interrupt && (lo & 3) === 1) {
@@ -716,9 +1004,14 @@ export class Hart {
     }
   }
 
-  /** Raise a synchronous exception at the current pc: exit or deliver per the exit controls. Returns true if it exits. */
+  /**
+   * Raise a synchronous exception at the current pc: exit or deliver per the
+   * exit controls (`exitOnException[priv]` when V=0, `guestExits.exceptions`
+   * when V=1). Returns true if it exits.
+   */
   raiseException(cause: number, tvalLo: number, tvalHi: number, insn: number, insnLength: number): boolean {
-    if (((this.exitOnException[this.priv]! >>> cause) & 1) !== 0) {
+    const selected = this.virt !== 0 ? this.guestExits.exceptions : this.exitOnException[this.priv]!;
+    if (((selected >>> cause) & 1) !== 0) {
       const e = this.exit;
       this.exitWith(ExitReason.TRAP);
       e.cause = cause;
@@ -726,13 +1019,19 @@ export class Hart {
       e.tvalHi = tvalHi;
       e.insn = insn;
       e.insnLength = insnLength;
+      e.gpaLo = this.trapGpaLo;
+      e.gpaHi = this.trapGpaHi;
+      this.trapGva = 0;
+      this.trapGpaLo = 0;
+      this.trapGpaHi = 0;
+      this.trapTinst = 0;
       return true;
     }
     this.deliverTrap(cause, false, tvalLo, tvalHi);
     return false;
   }
 
-  /** Return from a trap: MRET (privileged spec 3.3.2). */
+  /** Return from a trap: MRET (privileged spec 3.3.2; H extension "Trap Return": V = MPV unless MPP = M). */
   private mret(): void {
     this.trapStats[TRAP_STATS_MRET]! += 1;
     const c = this.csr;
@@ -742,32 +1041,61 @@ export class Hart {
     ms = (ms & ~(MSTATUS.MIE | MSTATUS.MPP)) | ((ms & MSTATUS.MPIE) >>> 4) | MSTATUS.MPIE;
     if (mpp !== PRV_M) ms &= ~MSTATUS.MPRV;
     c[S.MSTATUS] = ms;
+    if (this.hypervisor) {
+      const mpv = c[S.MSTATUS_HI]! & MSTATUS_HI.MPV;
+      c[S.MSTATUS_HI]! &= ~MSTATUS_HI.MPV;
+      if (mpv !== 0 && mpp !== PRV_M) {
+        this.virt = 1;
+        this.guestStats[GuestStat.ENTRIES]! += 1;
+      }
+    }
     this.priv = mpp;
     this.pcLo = c[S.MEPC]!;
     this.pcHi = c[S.MEPC + 1]!;
     this.privilegeChanged();
   }
 
-  /** Return from a supervisor trap: SRET. */
+  /** Return from a supervisor trap: SRET (from HS/M: V = hstatus.SPV; from VS: through vsstatus and vsepc). */
   private sret(): void {
     this.trapStats[TRAP_STATS_SRET]! += 1;
     const c = this.csr;
+    if (this.virt !== 0) {
+      const vs = c[S.VSSTATUS]!;
+      c[S.VSSTATUS] = (vs & ~(MSTATUS.SIE | MSTATUS.SPP)) | ((vs & MSTATUS.SPIE) >>> 4) | MSTATUS.SPIE;
+      this.priv = (vs >>> 8) & 1;
+      this.pcLo = c[S.VSEPC]!;
+      this.pcHi = c[S.VSEPC + 1]!;
+      this.privilegeChanged();
+      return;
+    }
     let ms = c[S.MSTATUS]!;
     const spp = (ms >>> 8) & 1;
     ms = (ms & ~(MSTATUS.SIE | MSTATUS.SPP)) | ((ms & MSTATUS.SPIE) >>> 4) | MSTATUS.SPIE;
     ms &= ~MSTATUS.MPRV; // SRET to a mode below M clears MPRV (priv spec 1.12)
     c[S.MSTATUS] = ms;
+    if (this.hypervisor && (c[S.HSTATUS]! & HSTATUS.SPV) !== 0) {
+      c[S.HSTATUS]! &= ~HSTATUS.SPV;
+      this.virt = 1;
+      this.guestStats[GuestStat.ENTRIES]! += 1;
+    }
     this.priv = spp;
     this.pcLo = c[S.SEPC]!;
     this.pcHi = c[S.SEPC + 1]!;
     this.privilegeChanged();
   }
 
-  /** Re-derive translation context after a change of privilege, MPRV/MPP, SUM/MXR or satp. */
+  /** Re-derive translation context after a change of privilege, V, MPRV/MPP/MPV, SUM/MXR or satp. */
   privilegeChanged(): void {
-    const ms = this.csr[S.MSTATUS]!;
-    const dpriv = this.priv === PRV_M && (ms & MSTATUS.MPRV) !== 0 ? (ms >>> 11) & 3 : this.priv;
-    this.dBase = dpriv * TLB_SIZE;
+    const c = this.csr;
+    const ms = c[S.MSTATUS]!;
+    let d = this.virt !== 0 ? MODE_VU + this.priv : this.priv;
+    if (this.priv === PRV_M && (ms & MSTATUS.MPRV) !== 0) {
+      // MPRV: data accesses as though in mode MPP, and with the H extension V = MPV (MPP != M).
+      d = (ms >>> 11) & 3;
+      if (d !== PRV_M && (c[S.MSTATUS_HI]! & MSTATUS_HI.MPV) !== 0) d += MODE_VU;
+    }
+    this.dMode = d;
+    this.dBase = d * TLB_SIZE;
     this.fTag = TLB_INVALID;
     this.resync = true;
   }
@@ -778,10 +1106,28 @@ export class Hart {
     this.rtag.fill(TLB_INVALID);
     this.wtag.fill(TLB_INVALID);
     this.superpages.clear();
+    this.guestSuperpages.clear();
     this.tlbFlushes++;
     this.fTag = TLB_INVALID;
     this.resync = true;
     this.privilegeChanged();
+  }
+
+  /**
+   * Flush the guest (VS/VU) TLB sets: cached guest-virtual to
+   * supervisor-physical translations (vsatp, hgatp, vsstatus SUM/MXR writes;
+   * sfence.vma at V=1, hfence.vvma, hfence.gvma).
+   */
+  flushGuestTlb(): void {
+    if (!this.hypervisor) return;
+    const from = MODE_VU * TLB_SIZE;
+    this.itag.fill(TLB_INVALID, from);
+    this.rtag.fill(TLB_INVALID, from);
+    this.wtag.fill(TLB_INVALID, from);
+    this.guestSuperpages.clear();
+    this.tlbFlushes++;
+    this.fTag = TLB_INVALID;
+    this.resync = true;
   }
 
   /**
@@ -799,13 +1145,32 @@ export class Hart {
       return;
     }
     this.tlbPageFlushes++;
+    this.dropPage(lo, hi, 0, HOST_SETS);
+  }
+
+  /** Drop cached guest translations of guest virtual address (lo, hi): sfence.vma at V=1, hfence.vvma with an address. */
+  flushGuestTlbPage(lo: number, hi: number): void {
+    const sp = this.guestSuperpages;
+    if (
+      sp.size !== 0 &&
+      (sp.has(superpageKey(lo, hi, 1)) || sp.has(superpageKey(lo, hi, 2)) || sp.has(superpageKey(lo, hi, 3)))
+    ) {
+      this.flushGuestTlb();
+      return;
+    }
+    this.tlbPageFlushes++;
+    this.dropPage(lo, hi, MODE_VU, GUEST_SETS);
+  }
+
+  private dropPage(lo: number, hi: number, fromSet: number, toSet: number): void {
     const page = lo & PAGE_MASK;
-    for (let set = 0; set < 4; set++) {
+    for (let set = fromSet; set < toSet; set++) {
       const i = set * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
       if (this.itag[i] === page && this.itagHi[i] === hi) this.itag[i] = TLB_INVALID;
       if (this.rtag[i] === page && this.rtagHi[i] === hi) this.rtag[i] = TLB_INVALID;
       if (this.wtag[i] === page && this.wtagHi[i] === hi) this.wtag[i] = TLB_INVALID;
     }
+    // The current fetch page may be a host or a guest one: drop it either way.
     if (this.fTag === page && this.fTagHi === hi) this.fTag = TLB_INVALID;
     this.resync = true;
   }
@@ -906,6 +1271,218 @@ export class Hart {
     return this.pageFault(acc, lo, hi);
   }
 
+  /** Translate for effective mode index `mode` (0 U, 1 S, 3 M, 4 VU, 5 VS). */
+  private xlate(lo: number, hi: number, acc: number, mode: number): number {
+    return mode >= MODE_VU
+      ? this.translateGuest(lo, hi, acc, mode - MODE_VU)
+      : this.translate(lo, hi, acc, mode);
+  }
+
+  /**
+   * Two-stage translation (H extension 1.0, "Two-Stage Address
+   * Translation"): guest virtual address (lo, hi) to a guest physical address
+   * through vsatp (VS-stage), then to a supervisor physical address through
+   * hgatp (G-stage), with the G-stage translation of every VS-level
+   * page-table access. `prv` is the nominal privilege (PRV_S for VS-mode,
+   * PRV_U for VU-mode). Returns the physical address (uint32) or -1 with a
+   * pending exception.
+   */
+  private translateGuest(lo: number, hi: number, acc: number, prv: number): number {
+    const c = this.csr;
+    const stats = this.guestStats;
+    stats[GuestStat.WALKS]! += 1;
+    const satpHi = c[S.VSATP + 1]!;
+    const mode = satpHi >>> 28;
+    const hlvx = this.hlvx;
+    if (mode === 0) return this.gstage(lo, hi, hlvx ? ACC_FETCH : acc, acc, lo, hi, 0);
+    const levels = mode === 8 ? 3 : 4; // vsatp holds only Bare, Sv39 and Sv48
+    const upper = hi >> (12 + 9 * levels - 33); // sign extension of bit 38 or 47
+    if (upper !== 0 && upper !== -1) return this.pageFault(acc, lo, hi);
+    const vs = c[S.VSSTATUS]!;
+    const sum = (vs & MSTATUS.SUM) !== 0;
+    // vsstatus.MXR and the HS-level MXR both make executable pages readable at this stage.
+    const mxr = ((vs | c[S.MSTATUS]!) & MSTATUS.MXR) !== 0;
+    // Root table guest physical address: vsatp.PPN (44 bits) << 12.
+    const root = c[S.VSATP]!;
+    let tLo = root << 12;
+    let tHi = (root >>> 20) | ((satpHi & 0xfff) << 12);
+    const ram32 = this.ram32;
+    for (let level = levels - 1; level >= 0; level--) {
+      const shift = 12 + 9 * level;
+      const vpn =
+        shift >= 32
+          ? (hi >>> (shift - 32)) & 0x1ff
+          : shift + 9 > 32
+            ? ((lo >>> shift) | (hi << (32 - shift))) & 0x1ff
+            : (lo >>> shift) & 0x1ff;
+      // The PTE's guest physical address (tLo is page-aligned: no carry), then its G-stage translation.
+      const pteGpa = (tLo + vpn * 8) | 0;
+      const spa = this.gstage(pteGpa, tHi, ACC_LOAD, acc, lo, hi, TINST_PT_READ);
+      if (spa < 0) return -1;
+      const off = spa - this.ramBase;
+      if (off < 0 || off >= this.ramSize || !this.pmpAllows(spa, 8, ACC_LOAD, PRV_S)) {
+        return this.accessFault(acc, lo, hi);
+      }
+      stats[GuestStat.WALK_STEPS]! += 1;
+      let pteLo = ram32[off >> 2]!;
+      const pteHi = ram32[(off >> 2) + 1]!;
+      if ((pteLo & 1) === 0 || (pteLo & 6) === 4 || (pteHi & 0xffc00000) !== 0) {
+        return this.pageFault(acc, lo, hi);
+      }
+      const ppnL = (pteLo >>> 10) | (pteHi << 22);
+      const ppnH = (pteHi >>> 10) & 0xfff;
+      if ((pteLo & 0xa) === 0) {
+        if ((pteLo & 0xd0) !== 0 || level === 0) return this.pageFault(acc, lo, hi);
+        tLo = ppnL << 12;
+        tHi = (ppnL >>> 20) | (ppnH << 12);
+        continue;
+      }
+      const r = (pteLo & 2) !== 0;
+      const w = (pteLo & 4) !== 0;
+      const xx = (pteLo & 8) !== 0;
+      const u = (pteLo & 16) !== 0;
+      if (prv === PRV_U ? !u : u && (acc === ACC_FETCH || !sum)) return this.pageFault(acc, lo, hi);
+      // hlvx needs execute permission instead of read permission.
+      if (acc === ACC_FETCH ? !xx : acc === ACC_LOAD ? !(hlvx ? xx : r || (mxr && xx)) : !w) {
+        return this.pageFault(acc, lo, hi);
+      }
+      if (level > 0 && (ppnL & ((1 << (9 * level)) - 1)) !== 0) return this.pageFault(acc, lo, hi);
+      const need = acc === ACC_STORE ? 0xc0 : 0x40;
+      if ((pteLo & need) !== need) {
+        // Setting A/D is an implicit store: it needs G-stage write permission for the PTE's page.
+        const wpa = this.gstage(pteGpa, tHi, ACC_STORE, acc, lo, hi, TINST_PT_WRITE);
+        if (wpa < 0) return -1;
+        if (!this.pmpAllows(wpa, 8, ACC_STORE, PRV_S)) return this.accessFault(acc, lo, hi);
+        pteLo |= need;
+        ram32[off >> 2] = pteLo;
+        this.ramWritten(off, 8);
+      }
+      if (level > 0) this.guestSuperpages.add(superpageKey(lo, hi, level));
+      // Guest physical address: PPN with the low levels taken from the VA for superpages.
+      const lowMask = level === 0 ? 0 : (1 << (9 * level)) - 1;
+      const vpnLow = ((lo >>> 12) | (hi << 20)) & lowMask;
+      const ppn = (ppnL & ~lowMask) | vpnLow;
+      const gLo = (ppn << 12) | (lo & 0xfff);
+      const gHi = (ppn >>> 20) | (ppnH << 12);
+      return this.gstage(gLo, gHi, hlvx ? ACC_FETCH : acc, acc, lo, hi, 0);
+    }
+    return this.pageFault(acc, lo, hi);
+  }
+
+  /**
+   * G-stage translation ("Guest Physical Address Translation") of guest
+   * physical address (gLo, gHi) through hgatp: Sv39x4 or Sv48x4 (41- or
+   * 50-bit addresses, an 11-bit root index in a 16 KiB root table), every
+   * access checked as a U-mode access. `perm` is the permission checked
+   * (ACC_LOAD for a VS-level page-table read, ACC_STORE for its A/D update,
+   * ACC_FETCH for hlvx), `acc` the access type a fault reports, (vaLo, vaHi)
+   * the guest virtual address for the trap value, and `tinst` the
+   * pseudoinstruction of a page-table access (0 for the access itself).
+   */
+  private gstage(
+    gLo: number,
+    gHi: number,
+    perm: number,
+    acc: number,
+    vaLo: number,
+    vaHi: number,
+    tinst: number,
+  ): number {
+    const c = this.csr;
+    const atpHi = c[S.HGATP + 1]!;
+    const mode = atpHi >>> 28;
+    if (mode === 0) {
+      // Bare: guest physical = supervisor physical, below 2^32 on this hart.
+      if (gHi !== 0) return this.accessFault(acc, vaLo, vaHi);
+      return gLo >>> 0;
+    }
+    const levels = mode === 8 ? 3 : 4; // hgatp holds only Bare, Sv39x4 and Sv48x4
+    // Address bits 63:41 (Sv39x4) or 63:50 (Sv48x4) must be zero.
+    if (gHi >>> (levels === 3 ? 9 : 18) !== 0) return this.guestPageFault(acc, vaLo, vaHi, gLo, gHi, tinst);
+    // The HS-level MXR applies to explicit loads at this stage (vsstatus.MXR does not).
+    const mxr = tinst === 0 && (c[S.MSTATUS]! & MSTATUS.MXR) !== 0;
+    const root = c[S.HGATP]!; // PPN[1:0] read as zero: the root is 16 KiB aligned
+    if ((atpHi & 0xfff) !== 0 || root >>> 20 !== 0) return this.accessFault(acc, vaLo, vaHi);
+    let table = (root << 12) >>> 0;
+    const ram32 = this.ram32;
+    const stats = this.guestStats;
+    for (let level = levels - 1; level >= 0; level--) {
+      const shift = 12 + 9 * level;
+      const mask = level === levels - 1 ? 0x7ff : 0x1ff;
+      const vpn =
+        shift >= 32 ? (gHi >>> (shift - 32)) & mask : ((gLo >>> shift) | (gHi << (32 - shift))) & mask;
+      const pteAddr = table + vpn * 8;
+      const off = pteAddr - this.ramBase;
+      if (off < 0 || off >= this.ramSize || !this.pmpAllows(pteAddr, 8, ACC_LOAD, PRV_S)) {
+        return this.accessFault(acc, vaLo, vaHi);
+      }
+      stats[GuestStat.WALK_STEPS]! += 1;
+      let pteLo = ram32[off >> 2]!;
+      const pteHi = ram32[(off >> 2) + 1]!;
+      if ((pteLo & 1) === 0 || (pteLo & 6) === 4 || (pteHi & 0xffc00000) !== 0) {
+        return this.guestPageFault(acc, vaLo, vaHi, gLo, gHi, tinst);
+      }
+      const ppnL = (pteLo >>> 10) | (pteHi << 22);
+      const ppnH = (pteHi >>> 10) & 0xfff;
+      if ((pteLo & 0xa) === 0) {
+        if ((pteLo & 0xd0) !== 0 || level === 0) return this.guestPageFault(acc, vaLo, vaHi, gLo, gHi, tinst);
+        if (ppnH !== 0 || ppnL >>> 20 !== 0) return this.accessFault(acc, vaLo, vaHi);
+        table = (ppnL << 12) >>> 0;
+        continue;
+      }
+      // Leaf. G-stage accesses are U-mode accesses: U must be set (the G bit is ignored).
+      const r = (pteLo & 2) !== 0;
+      const w = (pteLo & 4) !== 0;
+      const xx = (pteLo & 8) !== 0;
+      if (
+        (pteLo & 16) === 0 ||
+        (perm === ACC_FETCH ? !xx : perm === ACC_LOAD ? !(r || (mxr && xx)) : !w) ||
+        (level > 0 && (ppnL & ((1 << (9 * level)) - 1)) !== 0)
+      ) {
+        return this.guestPageFault(acc, vaLo, vaHi, gLo, gHi, tinst);
+      }
+      const need = perm === ACC_STORE ? 0xc0 : 0x40;
+      if ((pteLo & need) !== need) {
+        if (!this.pmpAllows(pteAddr, 8, ACC_STORE, PRV_S)) return this.accessFault(acc, vaLo, vaHi);
+        pteLo |= need;
+        ram32[off >> 2] = pteLo;
+        this.ramWritten(off, 8);
+      }
+      if (ppnH !== 0) return this.accessFault(acc, vaLo, vaHi);
+      const lowMask = level === 0 ? 0 : (1 << (9 * level)) - 1;
+      const vpnLow = ((gLo >>> 12) | (gHi << 20)) & lowMask;
+      const ppn = (ppnL & ~lowMask) | vpnLow;
+      if (ppn >>> 20 !== 0) return this.accessFault(acc, vaLo, vaHi);
+      return ((ppn << 12) | (gLo & 0xfff)) >>> 0;
+    }
+    return this.guestPageFault(acc, vaLo, vaHi, gLo, gHi, tinst);
+  }
+
+  /** Pend a guest-page fault (causes 20, 21, 23): tval = the guest virtual address, htval/mtval2 = gpa >> 2. */
+  private guestPageFault(
+    acc: number,
+    vaLo: number,
+    vaHi: number,
+    gLo: number,
+    gHi: number,
+    tinst: number,
+  ): number {
+    const cause =
+      acc === ACC_FETCH
+        ? Cause.FETCH_GUEST_PAGE_FAULT
+        : acc === ACC_LOAD
+          ? Cause.LOAD_GUEST_PAGE_FAULT
+          : Cause.STORE_GUEST_PAGE_FAULT;
+    this.pend(cause, vaLo, vaHi);
+    this.excGva = 1;
+    this.excGpaLo = gLo;
+    this.excGpaHi = gHi;
+    this.excTinst = tinst;
+    const g = this.guestExits;
+    if (tinst === 0 && acc !== ACC_FETCH && g.mmioCount !== 0 && g.isMmio(gLo, gHi)) this.excMmio = 1;
+    return -1;
+  }
+
   private pageFault(acc: number, lo: number, hi: number): number {
     const cause =
       acc === ACC_FETCH
@@ -913,19 +1490,33 @@ export class Hart {
         : acc === ACC_LOAD
           ? Cause.LOAD_PAGE_FAULT
           : Cause.STORE_PAGE_FAULT;
-    return this.pend(cause, lo, hi);
+    this.pend(cause, lo, hi);
+    this.excGva = this.guestAccess(acc);
+    return -1;
   }
 
   private accessFault(acc: number, lo: number, hi: number): number {
     const cause =
       acc === ACC_FETCH ? Cause.FETCH_ACCESS : acc === ACC_LOAD ? Cause.LOAD_ACCESS : Cause.STORE_ACCESS;
-    return this.pend(cause, lo, hi);
+    this.pend(cause, lo, hi);
+    this.excGva = this.guestAccess(acc);
+    return -1;
+  }
+
+  /** 1 when an access of kind `acc` now is a guest access (its faults report a guest virtual address: GVA). */
+  private guestAccess(acc: number): number {
+    return (acc === ACC_FETCH ? this.virt !== 0 : this.dMode >= MODE_VU) ? 1 : 0;
   }
 
   private pend(cause: number, lo: number, hi: number): number {
     this.exc = cause + 1;
     this.excTvalLo = lo;
     this.excTvalHi = hi;
+    this.excGva = 0;
+    this.excGpaLo = 0;
+    this.excGpaHi = 0;
+    this.excTinst = 0;
+    this.excMmio = 0;
     return -1;
   }
 
@@ -1043,9 +1634,9 @@ export class Hart {
     return false;
   }
 
-  /** Data-access privilege (MPRV). */
-  private dataPriv(): number {
-    return this.dBase / TLB_SIZE;
+  /** The effective mode index of instruction fetch: 0 U, 1 S, 3 M, 4 VU, 5 VS. */
+  private fetchMode(): number {
+    return this.virt !== 0 ? MODE_VU + this.priv : this.priv;
   }
 
   // ---------------------------------------------------------------------------
@@ -1059,18 +1650,25 @@ export class Hart {
     const idx = this.dBase + ((lo >>> 12) & TLB_MASK);
     const page = lo & PAGE_MASK;
     if (acc === ACC_LOAD) {
-      if (this.rtag[idx] === page && this.rtagHi[idx] === hi)
+      // hlvx needs execute permission, which the load TLB does not record.
+      if (this.rtag[idx] === page && this.rtagHi[idx] === hi && !this.hlvx)
         return this.ramBase + this.roff[idx]! + (lo & 0xfff);
     } else if (this.wtag[idx] === page && this.wtagHi[idx] === hi) {
       return this.ramBase + this.woff[idx]! + (lo & 0xfff);
     }
-    const prv = this.dataPriv();
-    const pa = this.translate(lo, hi, acc, prv);
+    const mode = this.dMode;
+    const prv = mode & 3; // nominal privilege (VS is S, VU is U) for PMP
+    const pa = this.xlate(lo, hi, acc, mode);
     if (pa < 0) return -1;
     if (!this.pmpAllows(pa, size, acc, prv)) return this.accessFault(acc, lo, hi);
     // Cache the page in the load/store TLB when it is plain RAM.
     const off = pa - this.ramBase;
-    if (off >= 0 && off < this.ramSize && this.pmpPageUniform((pa & PAGE_MASK) >>> 0, acc, prv)) {
+    if (
+      off >= 0 &&
+      off < this.ramSize &&
+      !this.hlvx &&
+      this.pmpPageUniform((pa & PAGE_MASK) >>> 0, acc, prv)
+    ) {
       const pageOff = off & PAGE_MASK;
       if (acc === ACC_LOAD) {
         this.rtag[idx] = lo & PAGE_MASK;
@@ -1241,13 +1839,14 @@ export class Hart {
   private fetchPage(): boolean {
     const lo = this.pcLo;
     const hi = this.pcHi;
-    const idx = this.priv * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
+    const mode = this.fetchMode();
+    const idx = mode * TLB_SIZE + ((lo >>> 12) & TLB_MASK);
     let pageOff: number;
     let uniform = true;
     if (this.itag[idx] === (lo & PAGE_MASK) && this.itagHi[idx] === hi) {
       pageOff = this.ioff[idx]!;
     } else {
-      const pa = this.translate(lo, hi, ACC_FETCH, this.priv);
+      const pa = this.xlate(lo, hi, ACC_FETCH, mode);
       if (pa < 0) return false;
       const off = pa - this.ramBase;
       if (off < 0 || off >= this.ramSize || !this.pmpAllows(pa, 2, ACC_FETCH, this.priv)) {
@@ -1306,7 +1905,7 @@ export class Hart {
       // A 32-bit instruction straddling a page boundary: fetch the upper half through translation.
       const lo2 = (this.pcLo + 2) | 0;
       const hi2 = (this.pcHi + (lo2 >>> 0 < 2 ? 1 : 0)) | 0;
-      const pa = this.translate(lo2, hi2, ACC_FETCH, this.priv);
+      const pa = this.xlate(lo2, hi2, ACC_FETCH, this.fetchMode());
       if (pa < 0) return 0;
       const off2 = pa - this.ramBase;
       if (off2 < 0 || off2 >= this.ramSize || !this.pmpAllows(pa, 2, ACC_FETCH, this.priv)) {
@@ -1419,9 +2018,14 @@ export class Hart {
     const savedExc = this.exc;
     const savedLo = this.excTvalLo;
     const savedHi = this.excTvalHi;
+    const savedGva = this.excGva;
+    const savedGpaLo = this.excGpaLo;
+    const savedGpaHi = this.excGpaHi;
+    const savedTinst = this.excTinst;
+    const savedMmio = this.excMmio;
     const lo = this.pcLo;
     const hi = this.pcHi;
-    const pa = this.translate(lo, hi, ACC_FETCH, this.priv);
+    const pa = this.xlate(lo, hi, ACC_FETCH, this.fetchMode());
     let result = 0;
     if (pa >= 0) {
       const off = pa - this.ramBase;
@@ -1436,6 +2040,11 @@ export class Hart {
     this.exc = savedExc;
     this.excTvalLo = savedLo;
     this.excTvalHi = savedHi;
+    this.excGva = savedGva;
+    this.excGpaLo = savedGpaLo;
+    this.excGpaHi = savedGpaHi;
+    this.excTinst = savedTinst;
+    this.excMmio = savedMmio;
     return result;
   }
 
@@ -1470,7 +2079,7 @@ export class Hart {
     let n = 0;
     let retired = 0;
     // Every change of privilege ends this run, so all of it retires in one mode.
-    const entryPriv = this.priv;
+    const entryPriv = this.fetchMode();
     /**
      * Set by the slow paths, the only ones that can fault or ask for a resync
      * (a store to code or to a watched page, a device callback, a CSR side
@@ -2015,11 +2624,22 @@ export class Hart {
     return n;
   }
 
-  private finishRun(steps: number, retired: number, priv: number): void {
+  /** Count a finished run of the interpreter; `mode` is the mode index it ran in (0 U, 1 S, 3 M, 4 VU, 5 VS). */
+  private finishRun(steps: number, retired: number, mode: number): void {
     const k = this.counters;
     k[K.CYCLES]! += steps;
     k[K.INSTRET]! += retired;
-    k[priv === PRV_M ? K.INSTRET_M : priv === PRV_S ? K.INSTRET_S : K.INSTRET_U]! += retired;
+    k[
+      mode === PRV_M
+        ? K.INSTRET_M
+        : mode === PRV_S
+          ? K.INSTRET_S
+          : mode === PRV_U
+            ? K.INSTRET_U
+            : mode === MODE_VU
+              ? K.INSTRET_VU
+              : K.INSTRET_VS
+    ]! += retired;
     this.stepsInRun = 0;
     this.retiredInRun = 0;
   }
@@ -2032,6 +2652,13 @@ export class Hart {
   private takePending(a: number): boolean {
     const cause = this.exc - 1;
     this.exc = 0;
+    if (cause === EXC_EXIT) {
+      // A slow path has written a guest exit (CSR, instruction) already.
+      this.fTag = TLB_INVALID;
+      return true;
+    }
+    const tvalLo = this.excTvalLo;
+    const tvalHi = this.excTvalHi;
     let insn = 0;
     let insnLength = 0;
     if (a !== 0) {
@@ -2039,9 +2666,194 @@ export class Hart {
       insn = this.peekInstruction();
       if (insnLength === 2) insn = this.expand[insn & 0xffff]! || insn & 0xffff;
     }
-    const exits = this.raiseException(cause, this.excTvalLo, this.excTvalHi, insn, insnLength);
+    if (this.hypervisor) {
+      if (this.excMmio !== 0 && this.virt !== 0 && a !== 0 && this.mmioExit(a, insn, insnLength)) {
+        this.fTag = TLB_INVALID;
+        return true;
+      }
+      this.trapGva = this.excGva;
+      this.trapGpaLo = this.excGpaLo;
+      this.trapGpaHi = this.excGpaHi;
+      this.trapTinst =
+        this.excTinst !== 0
+          ? this.excTinst
+          : a !== 0
+            ? this.transformedInsn(cause, insn, insnLength, tvalLo)
+            : 0;
+    }
+    const exits = this.raiseException(cause, tvalLo, tvalHi, insn, insnLength);
     if (exits) this.fTag = TLB_INVALID;
     return exits;
+  }
+
+  /**
+   * The value htinst/mtinst gets for a trapping load, store, AMO, hlv or hsv
+   * ("Transformed Instruction or Pseudoinstruction"): the instruction with
+   * its immediate zeroed and rs1 replaced by the offset of the faulting
+   * address (tval) from the original address, bit 1 cleared when it was
+   * compressed. 0 for every other trap.
+   */
+  private transformedInsn(cause: number, insn: number, insnLength: number, tvalLo: number): number {
+    if (
+      cause < Cause.MISALIGNED_LOAD ||
+      cause === Cause.FETCH_PAGE_FAULT ||
+      cause === Cause.FETCH_GUEST_PAGE_FAULT
+    ) {
+      return 0;
+    }
+    if (cause > Cause.STORE_ACCESS && cause < Cause.LOAD_PAGE_FAULT) return 0; // ecalls
+    if (cause === Cause.VIRTUAL_INSTRUCTION || cause > Cause.STORE_GUEST_PAGE_FAULT) return 0;
+    const base = this.x[((insn >>> 15) & 31) * 2]!;
+    let addr: number;
+    let t: number;
+    switch (insn & 0x7f) {
+      case 0x03: // LOAD
+      case 0x07: // LOAD-FP: keep rd, funct3, opcode
+        addr = base + (insn >> 20);
+        t = insn & 0x7fff;
+        break;
+      case 0x23: // STORE
+      case 0x27: // STORE-FP: keep rs2, funct3, opcode
+        addr = base + (((insn >> 25) << 5) | ((insn >>> 7) & 31));
+        t = insn & 0x01f0707f;
+        break;
+      case 0x2f: // AMO, LR, SC: everything but rs1
+        addr = base;
+        t = insn & ~(31 << 15);
+        break;
+      case 0x73: // hlv, hlvx, hsv
+        if (((insn >>> 12) & 7) !== 4) return 0;
+        addr = base;
+        t = insn & ~(31 << 15);
+        break;
+      default:
+        return 0;
+    }
+    const offset = (tvalLo - addr) | 0;
+    if (offset < 0 || offset > 31) return 0;
+    t |= offset << 15;
+    return insnLength === 2 ? t & ~2 : t;
+  }
+
+  /**
+   * An aligned LB..LD or SB..SD whose G-stage translation faulted in a
+   * guest-physical MMIO range: exit with ExitReason.MMIO. False for any
+   * other instruction, which takes the guest-page fault.
+   */
+  private mmioExit(a: number, insn: number, insnLength: number): boolean {
+    const op = a & 0xff;
+    let size: number;
+    switch (op) {
+      case O.LB:
+      case O.LBU:
+      case O.SB:
+        size = 1;
+        break;
+      case O.LH:
+      case O.LHU:
+      case O.SH:
+        size = 2;
+        break;
+      case O.LW:
+      case O.LWU:
+      case O.SW:
+        size = 4;
+        break;
+      case O.LD:
+      case O.SD:
+        size = 8;
+        break;
+      default:
+        return false;
+    }
+    const store = op === O.SB || op === O.SH || op === O.SW || op === O.SD;
+    const signed = op !== O.LBU && op !== O.LHU && op !== O.LWU;
+    const x = this.x;
+    const imm = store ? ((insn >> 25) << 5) | ((insn >>> 7) & 31) : insn >> 20;
+    const eaLo = (x[(a >>> 13) & 0x3e]! + imm) | 0;
+    // A misaligned access is done bytewise: its fault names one byte, not the access.
+    if (eaLo !== this.excTvalLo || (eaLo & (size - 1)) !== 0) return false;
+    const e = this.exit;
+    this.exitWith(ExitReason.MMIO);
+    e.cause = store ? Cause.STORE_GUEST_PAGE_FAULT : Cause.LOAD_GUEST_PAGE_FAULT;
+    e.tvalLo = this.excTvalLo;
+    e.tvalHi = this.excTvalHi;
+    e.gpaLo = this.excGpaLo;
+    e.gpaHi = this.excGpaHi;
+    e.insn = insn;
+    e.insnLength = insnLength;
+    e.size = size;
+    if (store) {
+      const r2 = (a >>> 18) & 0x3e;
+      e.write = 1;
+      e.dataLo = size === 1 ? x[r2]! & 0xff : size === 2 ? x[r2]! & 0xffff : x[r2]!;
+      e.dataHi = size === 8 ? x[r2 | 1]! : 0;
+      this.completeKind = 3;
+    } else {
+      const rd = (a >>> 8) & 0x3f;
+      e.rd = rd === 32 ? 0 : rd;
+      this.completeKind = 2;
+      this.completeSize = size;
+      this.completeSigned = signed;
+    }
+    return true;
+  }
+
+  /**
+   * Leave `run()` with a guest exit prepared by a slow path (a CSR or
+   * instruction exit): the instruction does not execute and pc stays on it.
+   * `kind` says what {@link completeExit} does (see completeKind).
+   */
+  private guestExit(reason: number, cause: number, a: number, kind: number): number {
+    const e = this.exit;
+    this.exitWith(reason);
+    e.cause = cause;
+    e.tvalLo = 0;
+    e.tvalHi = 0;
+    const len = a & A_COMPRESSED ? 2 : 4;
+    const raw = this.peekInstruction();
+    e.insn = len === 2 ? this.expand[raw & 0xffff]! || raw & 0xffff : raw;
+    e.insnLength = len;
+    this.completeKind = kind;
+    this.exc = EXC_EXIT + 1;
+    return SYS_EXCEPTION;
+  }
+
+  /**
+   * Complete the instruction behind the last CSR, MMIO or INSTRUCTION exit
+   * as the VMM emulated it: write `value` to its destination register (an
+   * MMIO load's value is sign- or zero-extended from its size; a reading CSR
+   * instruction gets all 64 bits; other exits write nothing) and step pc
+   * past it. Like an emulated instruction under trap-and-emulate, it does
+   * not count as retired. Throws when the last exit was of another kind, or
+   * `run()` was called since.
+   */
+  completeExit(valueLo = 0, valueHi = 0): void {
+    const kind = this.completeKind;
+    if (kind === 0) {
+      throw new CpuError(
+        "CPU_NOTHING_TO_COMPLETE",
+        "completeExit: the last exit was not a CSR, MMIO or instruction exit, or run() was called since; resume the guest with run() instead",
+      );
+    }
+    const e = this.exit;
+    const rd = e.rd;
+    if (rd !== 0 && kind !== 3) {
+      let lo = valueLo | 0;
+      let hi = valueHi | 0;
+      if (kind === 2 && this.completeSize < 8) {
+        const sh = 32 - 8 * this.completeSize;
+        lo = this.completeSigned ? (lo << sh) >> sh : (lo << sh) >>> sh;
+        hi = this.completeSigned ? lo >> 31 : 0;
+        lo |= 0;
+      }
+      this.x[2 * rd] = lo;
+      this.x[2 * rd + 1] = hi;
+    }
+    const npc = (e.pcLo + e.insnLength) | 0;
+    this.pcHi = npc >>> 0 < e.pcLo >>> 0 ? (e.pcHi + 1) | 0 : e.pcHi;
+    this.pcLo = npc;
+    this.completeKind = 0;
   }
 
   // Results of executeSystem.
@@ -2064,14 +2876,22 @@ export class Hart {
       case O.ILLEGAL:
         return this.illegal(b);
       case O.ECALL: {
+        if (this.virt !== 0) {
+          if ((this.guestExits.instructions & (1 << GuestInstruction.ECALL)) !== 0) {
+            return this.guestExit(ExitReason.INSTRUCTION, GuestInstruction.ECALL, a, 3);
+          }
+          this.pend(this.priv === PRV_U ? Cause.ECALL_U : Cause.ECALL_VS, 0, 0);
+          return SYS_EXCEPTION;
+        }
         const cause =
           this.priv === PRV_U ? Cause.ECALL_U : this.priv === PRV_S ? Cause.ECALL_S : Cause.ECALL_M;
         this.pend(cause, 0, 0);
         return SYS_EXCEPTION;
       }
       case O.EBREAK:
-        // tval = pc of the breakpoint (privileged spec 3.1.16).
+        // tval = pc of the breakpoint (privileged spec 3.1.16): a guest virtual address when V=1.
         this.pend(Cause.BREAKPOINT, this.pcLo, this.pcHi);
+        this.excGva = this.virt;
         return SYS_EXCEPTION;
       case O.CSRRW:
       case O.CSRRS:
@@ -2087,20 +2907,38 @@ export class Hart {
         this.nextHi = this.pcHi;
         return SYS_RESYNC;
       case O.SRET:
-        if (this.priv === PRV_U && this.uSretNop) {
-          this.profileNonTraps++; // non-virtualizable profile: a silent no-op
-          return SYS_NEXT;
-        }
-        if (this.priv < PRV_S || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TSR) !== 0)) {
-          return this.illegal(b);
+        if (this.virt !== 0) {
+          // H extension: VU-mode, and VS-mode with hstatus.VTSR, raise virtual-instruction.
+          if (this.priv === PRV_U) return this.virtualInstruction(b);
+          if ((this.guestExits.instructions & (1 << GuestInstruction.SRET)) !== 0) {
+            return this.guestExit(ExitReason.INSTRUCTION, GuestInstruction.SRET, a, 3);
+          }
+          if ((this.csr[S.HSTATUS]! & HSTATUS.VTSR) !== 0) return this.virtualInstruction(b);
+        } else {
+          if (this.priv === PRV_U && this.uSretNop) {
+            this.profileNonTraps++; // non-virtualizable profile: a silent no-op
+            return SYS_NEXT;
+          }
+          if (this.priv < PRV_S || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TSR) !== 0)) {
+            return this.illegal(b);
+          }
         }
         this.sret();
         this.nextLo = this.pcLo;
         this.nextHi = this.pcHi;
         return SYS_RESYNC;
       case O.WFI: {
-        if (this.priv === PRV_U || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TW) !== 0)) {
-          return this.illegal(b);
+        const p = this.priv;
+        if (p !== PRV_M) {
+          // mstatus.TW applies to every mode below M, VS and VU included.
+          if ((this.csr[S.MSTATUS]! & MSTATUS.TW) !== 0) return this.illegal(b);
+          if (this.virt !== 0) {
+            if (p === PRV_U) return this.virtualInstruction(b);
+            if ((this.guestExits.instructions & (1 << GuestInstruction.WFI)) !== 0) {
+              return this.guestExit(ExitReason.INSTRUCTION, GuestInstruction.WFI, a, 3);
+            }
+            if ((this.csr[S.HSTATUS]! & HSTATUS.VTW) !== 0) return this.virtualInstruction(b);
+          } else if (p === PRV_U) return this.illegal(b);
         }
         // Resume at once if an enabled interrupt is already pending (global enables ignored).
         if ((this.mip() & this.csr[S.MIE]!) !== 0) return SYS_NEXT;
@@ -2110,6 +2948,17 @@ export class Hart {
         return SYS_EXIT;
       }
       case O.SFENCE_VMA:
+        if (this.virt !== 0) {
+          // At V=1 it fences the guest's VS-stage translations (hstatus.VTVM traps it instead).
+          if (this.priv === PRV_U) return this.virtualInstruction(b);
+          if ((this.guestExits.instructions & (1 << GuestInstruction.SFENCE)) !== 0) {
+            return this.guestExit(ExitReason.INSTRUCTION, GuestInstruction.SFENCE, a, 3);
+          }
+          if ((this.csr[S.HSTATUS]! & HSTATUS.VTVM) !== 0) return this.virtualInstruction(b);
+          if (r1 === 0) this.flushGuestTlb();
+          else this.flushGuestTlbPage(this.x[r1]!, this.x[r1 | 1]!);
+          return SYS_RESYNC;
+        }
         if (this.priv === PRV_U || (this.priv === PRV_S && (this.csr[S.MSTATUS]! & MSTATUS.TVM) !== 0)) {
           return this.illegal(b);
         }
@@ -2130,16 +2979,16 @@ export class Hart {
       case O.FSD:
         return this.floatMemory(op, (a >>> 8) & 31, r1, r2 >>> 1, b);
       case O.FP: {
-        if ((this.csr[S.MSTATUS]! & MSTATUS.FS) === 0) return this.illegal(this.peekInstruction());
+        if (this.fpOff()) return this.illegal(this.peekInstruction());
         const id = b & 0xffff;
         const rm = (b >>> 16) & 7;
         const ok = executeFloat(this.fpu, id, (a >>> 8) & 31, (a >>> 14) & 31, (a >>> 19) & 31, a >>> 25, rm);
         if (!ok) return this.illegal(this.peekInstruction());
-        this.csr[S.MSTATUS]! |= MSTATUS.FS; // dirty
+        this.fpDirty();
         return SYS_NEXT;
       }
       case O.HYPERVISOR:
-        return this.illegal(b);
+        return this.hypervisorInstruction(a, b, rd, r1, r2);
     }
     return this.illegal(b);
   }
@@ -2147,6 +2996,84 @@ export class Hart {
   private illegal(bits: number): number {
     this.pend(Cause.ILLEGAL_INSTRUCTION, bits, 0);
     return SYS_EXCEPTION;
+  }
+
+  /** A virtual-instruction exception (H extension): tval as for illegal-instruction. */
+  private virtualInstruction(bits: number): number {
+    this.pend(Cause.VIRTUAL_INSTRUCTION, bits, 0);
+    return SYS_EXCEPTION;
+  }
+
+  /** Whether floating point is off: mstatus.FS, and with V=1 vsstatus.FS too (either Off raises illegal-instruction). */
+  private fpOff(): boolean {
+    const c = this.csr;
+    return (c[S.MSTATUS]! & MSTATUS.FS) === 0 || (this.virt !== 0 && (c[S.VSSTATUS]! & MSTATUS.FS) === 0);
+  }
+
+  /** Mark the FP state dirty (both mstatus.FS and, with V=1, vsstatus.FS). */
+  private fpDirty(): void {
+    const c = this.csr;
+    c[S.MSTATUS]! |= MSTATUS.FS;
+    if (this.virt !== 0) c[S.VSSTATUS]! |= MSTATUS.FS;
+  }
+
+  /**
+   * The H extension's instructions: hfence.vvma, hfence.gvma, and the
+   * virtual-machine loads and stores hlv, hlvx, hsv (explicit accesses as
+   * though V=1 in the mode hstatus.SPVP names; MPRV does not apply).
+   */
+  private hypervisorInstruction(a: number, w: number, rd: number, r1: number, r2: number): number {
+    if (!this.hypervisor) return this.illegal(w);
+    const c = this.csr;
+    const x = this.x;
+    if (((w >>> 12) & 7) === 0) {
+      const gvma = w >>> 25 === 0x31;
+      if (this.virt !== 0) {
+        if (this.priv === PRV_S && (this.guestExits.instructions & (1 << GuestInstruction.SFENCE)) !== 0) {
+          return this.guestExit(ExitReason.INSTRUCTION, GuestInstruction.SFENCE, a, 3);
+        }
+        return this.virtualInstruction(w);
+      }
+      if (this.priv === PRV_U || (gvma && this.priv === PRV_S && (c[S.MSTATUS]! & MSTATUS.TVM) !== 0)) {
+        return this.illegal(w);
+      }
+      // Guest TLB entries combine both stages, so hfence.gvma drops them all; ASIDs and VMIDs are not cached.
+      if (gvma || r1 === 0) this.flushGuestTlb();
+      else this.flushGuestTlbPage(x[r1]!, x[r1 | 1]!);
+      return SYS_RESYNC;
+    }
+    if (this.virt !== 0) return this.virtualInstruction(w);
+    if (this.priv === PRV_U && (c[S.HSTATUS]! & HSTATUS.HU) === 0) return this.illegal(w);
+    const funct7 = w >>> 25;
+    const size = 1 << ((funct7 >>> 1) & 3);
+    const store = (funct7 & 1) !== 0;
+    const lo = x[r1]!;
+    const hi = x[r1 | 1]!;
+    const saved = this.dMode;
+    this.dMode = MODE_VU + ((c[S.HSTATUS]! >>> 8) & 1); // SPVP: VU or VS
+    this.dBase = this.dMode * TLB_SIZE;
+    this.hlvx = !store && ((w >>> 20) & 31) === 3;
+    let vLo = 0;
+    if (store) this.storeSlow(lo, hi, size, x[r2]!, x[r2 | 1]!);
+    else vLo = this.loadSlow(lo, hi, size);
+    this.hlvx = false;
+    this.dMode = saved;
+    this.dBase = saved * TLB_SIZE;
+    if (this.exc !== 0) return SYS_EXCEPTION;
+    if (!store) {
+      const unsigned = ((w >>> 20) & 1) !== 0; // hlv.bu/hu/wu (rs2 = 1), hlvx.hu/wu (rs2 = 3)
+      let vHi: number;
+      if (size === 8) vHi = this.ldHi;
+      else {
+        const sh = 32 - 8 * size;
+        vLo = unsigned ? (vLo << sh) >>> sh : (vLo << sh) >> sh;
+        vLo |= 0;
+        vHi = unsigned ? 0 : vLo >> 31;
+      }
+      x[rd] = vLo;
+      x[rd | 1] = vHi;
+    }
+    return this.resync ? SYS_RESYNC : SYS_NEXT;
   }
 
   /** CSR instructions (Zicsr): access checks, then read/modify/write. */
@@ -2157,17 +3084,24 @@ export class Hart {
     // csrrs/csrrc with rs1=x0 (or uimm=0) do not write; csrrw with rd=x0 does not read.
     const writes = kind === 0 || uimm !== 0;
     const reads = kind !== 0 || rd !== 64;
-    void a;
-    if (this.priv === PRV_U && (this.uCsrReads.size | this.uCsrWrites.size) !== 0) {
-      const r = this.profileCsr(kind, rd, r1, csr, uimm, isImm, reads, writes);
+    if (this.virt !== 0) {
+      const r = this.guestCsr(csr, reads, writes, a, isImm ? uimm : x[r1]!, isImm ? 0 : x[r1 | 1]!, rd);
       if (r >= 0) return r;
+    } else {
+      if (this.priv === PRV_U && (this.uCsrReads.size | this.uCsrWrites.size) !== 0) {
+        const r = this.profileCsr(kind, rd, r1, csr, uimm, isImm, reads, writes);
+        if (r >= 0) return r;
+      }
+      // With the H extension, HS-mode reaches the hypervisor and VS CSRs (address bits 9:8 = 2).
+      const level = this.priv === PRV_S && this.hypervisor ? 2 : this.priv;
+      if (csrPrivilege(csr) > level || (writes && csrReadOnly(csr)))
+        return this.illegal(this.peekInstruction());
     }
-    if (csrPrivilege(csr) > this.priv || (writes && csrReadOnly(csr)))
-      return this.illegal(this.peekInstruction());
+    this.csrVirtual = false;
     let oldLo = 0;
     let oldHi = 0;
     if (reads || kind !== 0) {
-      if (!readCsr(this, csr)) return this.illegal(this.peekInstruction());
+      if (!readCsr(this, csr)) return this.csrFault();
       oldLo = this.csrLo;
       oldHi = this.csrHi;
     }
@@ -2190,11 +3124,66 @@ export class Hart {
         nLo = oldLo & ~sLo;
         nHi = oldHi & ~sHi;
       }
-      if (!writeCsr(this, csr, nLo, nHi)) return this.illegal(this.peekInstruction());
+      if (!writeCsr(this, csr, nLo, nHi)) return this.csrFault();
     }
     x[rd] = rdLo;
     x[rd | 1] = oldHi;
     return this.resync ? SYS_RESYNC : SYS_NEXT;
+  }
+
+  /** A CSR access readCsr/writeCsr refused: virtual-instruction when they set csrVirtual, else illegal-instruction. */
+  private csrFault(): number {
+    const bits = this.peekInstruction();
+    return this.csrVirtual ? this.virtualInstruction(bits) : this.illegal(bits);
+  }
+
+  /**
+   * The checks of a CSR instruction at V=1 (H extension, "Virtual-Instruction
+   * Exceptions"): M-level CSRs and writes to read-only ones are illegal; a
+   * hypervisor or VS CSR (and, from VU-mode, a supervisor CSR) raises
+   * virtual-instruction when HS-mode could make the same access, else
+   * illegal-instruction. Then the CSR-access exit controls. Returns -1 to go
+   * on with the access (where VS-mode's S-level numbers reach the VS CSRs).
+   */
+  private guestCsr(
+    csr: number,
+    reads: boolean,
+    writes: boolean,
+    a: number,
+    srcLo: number,
+    srcHi: number,
+    rd: number,
+  ): number {
+    const p = csrPrivilege(csr);
+    if (p === PRV_M || (writes && csrReadOnly(csr))) return this.illegal(this.peekInstruction());
+    if (p === 2 || (p === PRV_S && this.priv === PRV_U)) {
+      const bits = this.peekInstruction();
+      return csrImplemented(this, csr) ? this.virtualInstruction(bits) : this.illegal(bits);
+    }
+    const g = this.guestExits;
+    const w = csr >>> 5;
+    const bit = 1 << (csr & 31);
+    const csrExit = (reads && (g.csrRead[w]! & bit) !== 0) || (writes && (g.csrWrite[w]! & bit) !== 0);
+    if (
+      csrExit ||
+      (writes &&
+        csr === CSR_SATP &&
+        this.priv === PRV_S &&
+        (g.instructions & (1 << GuestInstruction.SATP_WRITE)) !== 0)
+    ) {
+      const r = csrExit
+        ? this.guestExit(ExitReason.CSR, 0, a, 1)
+        : this.guestExit(ExitReason.INSTRUCTION, GuestInstruction.SATP_WRITE, a, 1);
+      const e = this.exit;
+      e.csr = csr;
+      e.read = reads ? 1 : 0;
+      e.write = writes ? 1 : 0;
+      e.dataLo = srcLo;
+      e.dataHi = srcHi;
+      e.rd = reads && rd !== 64 ? rd >>> 1 : 0;
+      return r;
+    }
+    return -1;
   }
 
   /**
@@ -2241,6 +3230,8 @@ export class Hart {
   /** Page-table walks (TLB misses and uncached accesses under translation). */
   pageWalks = 0;
 
+  /** Set by readCsr/writeCsr when a refused access must raise virtual-instruction rather than illegal-instruction (internal). */
+  csrVirtual = false;
   /** CSR read result (set by readCsr). */
   csrLo = 0;
   /** CSR read result, high word. */
@@ -2256,6 +3247,7 @@ export class Hart {
     const isLr = op === O.LR_W || op === O.LR_D;
     if ((lo & (size - 1)) !== 0) {
       this.pend(isLr ? Cause.MISALIGNED_LOAD : Cause.MISALIGNED_STORE, lo, hi);
+      this.excGva = this.guestAccess(ACC_LOAD);
       return SYS_EXCEPTION;
     }
     if (isLr) {
@@ -2351,7 +3343,7 @@ export class Hart {
 
   /** FP loads and stores: the bits move unchanged (NaN-boxing for singles). */
   private floatMemory(op: number, fd: number, r1: number, fs2: number, imm: number): number {
-    if ((this.csr[S.MSTATUS]! & MSTATUS.FS) === 0) return this.illegal(this.peekInstruction());
+    if (this.fpOff()) return this.illegal(this.peekInstruction());
     const x = this.x;
     const s = x[r1]!;
     const lo = (s + imm) | 0;
@@ -2363,7 +3355,7 @@ export class Hart {
       if (this.exc !== 0) return SYS_EXCEPTION;
       if (size === 4) fpu.writeSingleBits(fd, vLo);
       else fpu.writeDoubleBits(fd, vLo, this.ldHi);
-      this.csr[S.MSTATUS]! |= MSTATUS.FS;
+      this.fpDirty();
       return SYS_NEXT;
     }
     const u32 = fpu.u32;
@@ -2376,6 +3368,8 @@ export class Hart {
 
 /** CSR number of mip. */
 const CSR_MIP = 0x344;
+/** CSR number of satp. */
+const CSR_SATP = 0x180;
 
 // executeSystem results.
 const SYS_NEXT = 0;

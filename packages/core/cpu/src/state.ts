@@ -10,7 +10,7 @@ export const S = {
   MEDELEG: 2,
   MIDELEG: 3,
   MIE: 4,
-  MIP_SW: 5, // mip bits written by software (SSIP, STIP without Sstc, SEIP, VS bits via hvip)
+  MIP_SW: 5, // mip bits written by software (SSIP, STIP without Sstc, SEIP) and hvip (VSSIP, VSTIP, VSEIP)
   MIP_HW: 6, // mip bits driven by devices (MSIP, MTIP, MEIP, SEIP line)
   MCOUNTEREN: 7,
   MTVEC: 8,
@@ -35,10 +35,10 @@ export const S = {
   HSTATUS: 88,
   HEDELEG: 90,
   HIDELEG: 91,
-  HIE: 92,
-  HVIP: 93,
+  HIE: 92, // unused: hie is a view of the VS bits of MIE
+  HVIP: 93, // unused: hvip is kept in MIP_SW, where mip, hip and vsip see it
   HCOUNTEREN: 94,
-  HGEIE: 95,
+  HGEIE: 95, // unused: GEILEN = 0, so hgeie is read-only zero
   HTVAL: 96,
   HTINST: 98,
   HGATP: 100,
@@ -76,6 +76,10 @@ export const K = {
   INSTRET_S: 6,
   /** Instructions retired in M-mode. */
   INSTRET_M: 7,
+  /** Instructions retired in VU-mode (H extension; U-mode counts only V=0). */
+  INSTRET_VU: 8,
+  /** Instructions retired in VS-mode (S-mode counts only HS-mode). */
+  INSTRET_VS: 9,
   /** Number of slots. */
-  SIZE: 8,
+  SIZE: 10,
 } as const;
