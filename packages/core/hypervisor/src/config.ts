@@ -2,6 +2,8 @@
  * VmConfig: one description of a VM that is the same for every strategy —
  * the guest image, initrd, command line, memory size, firmware, cost model.
  */
+import type { IsaProfile } from "@hvkit/isa";
+import { STANDARD_PROFILE } from "@hvkit/isa";
 import type { CostProfile } from "./cost.js";
 import { COST_PROFILES, DEFAULT_COST_PROFILE } from "./cost.js";
 import { HypervisorError } from "./errors.js";
@@ -20,6 +22,12 @@ export interface VmConfig {
   firmware?: "builtin" | Uint8Array;
   /** Cost-model profile by name or value. Default "modern". */
   costProfile?: string | CostProfile;
+  /**
+   * The hart's ISA profile (@hvkit/isa). Default STANDARD_PROFILE; the opt-in
+   * NON_VIRTUALIZABLE_PROFILE lets a few sensitive operations complete in U-mode
+   * without trapping, which strategies that deprivilege the guest must refuse or report.
+   */
+  isaProfile?: IsaProfile;
 }
 
 /** A VmConfig with every default filled in and validated. */
@@ -30,6 +38,7 @@ export interface ResolvedVmConfig {
   readonly memory: number;
   readonly firmware: "builtin" | Uint8Array;
   readonly costProfile: CostProfile;
+  readonly isaProfile: IsaProfile;
 }
 
 const MIB = 1024 * 1024;
@@ -73,6 +82,13 @@ export function resolveConfig(config: VmConfig): ResolvedVmConfig {
   if (config.initrd !== undefined && !(config.initrd instanceof Uint8Array)) {
     throw new HypervisorError("HV_INVALID_CONFIG", "VmConfig.initrd must be bytes");
   }
+  const isaProfile = config.isaProfile ?? STANDARD_PROFILE;
+  if (typeof isaProfile !== "object" || !Array.isArray(isaProfile.nonTrapping)) {
+    throw new HypervisorError(
+      "HV_INVALID_CONFIG",
+      "VmConfig.isaProfile must be an IsaProfile from @hvkit/isa (STANDARD_PROFILE, NON_VIRTUALIZABLE_PROFILE)",
+    );
+  }
   return {
     kernel: config.kernel,
     initrd: config.initrd,
@@ -80,5 +96,6 @@ export function resolveConfig(config: VmConfig): ResolvedVmConfig {
     memory,
     firmware,
     costProfile,
+    isaProfile,
   };
 }

@@ -105,6 +105,8 @@ export interface SbiHost {
   setTimer(ticks: number): void;
   /** Raise the supervisor software interrupt (SSIP) on the hart. */
   sendIpi(): void;
+  /** A remote sfence.vma / fence.i reached this (the only) hart: drop cached translations. */
+  remoteFence(): void;
   /** System reset: type 0 shutdown, 1 cold reboot, 2 warm reboot; reason 0 none, 1 system failure. */
   systemReset(type: number, reason: number): void;
   /** The hart suspends (HSM default retentive suspend): behaves like WFI. */
@@ -205,7 +207,7 @@ export class SbiService {
       case SbiExtension.RFENCE:
         if (fid <= 2) {
           // One hart: a remote fence is a local one.
-          if (this.maskIncludesHart0(this.arg(0), this.arg(1))) this.host.hart.flushTlb();
+          if (this.maskIncludesHart0(this.arg(0), this.arg(1))) this.host.remoteFence();
         } else error = SbiError.NOT_SUPPORTED; // hfence variants need the H extension
         break;
       case SbiExtension.HSM:
@@ -323,7 +325,7 @@ export class SbiService {
       case SbiExtension.LEGACY_REMOTE_FENCE_I:
       case SbiExtension.LEGACY_REMOTE_SFENCE_VMA:
       case SbiExtension.LEGACY_REMOTE_SFENCE_VMA_ASID:
-        this.host.hart.flushTlb();
+        this.host.remoteFence();
         setReg(x, 10, 0);
         return SbiOutcome.CONTINUE;
       case SbiExtension.LEGACY_SHUTDOWN:

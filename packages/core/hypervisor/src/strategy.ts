@@ -40,6 +40,18 @@ export interface StrategyInstance {
   handleExit?(exit: HartExit): boolean;
   /** Strategy-specific counters for `vm.stats.counters`. */
   counters?(): Record<string, number>;
+  /**
+   * The guest asked the SBI for a remote fence (RFENCE, or the legacy remote
+   * sfence.vma calls): drop cached translations the strategy keeps beyond the
+   * hart's TLB (shadow page tables, translated code keyed by virtual address).
+   */
+  remoteFence?(): void;
+  /**
+   * The VMM core wrote guest RAM [pa, pa+length) behind the guest's back (an
+   * SBI console read, DMA): refresh what the strategy derived from it
+   * (shadows of page tables it write-protects, translated code).
+   */
+  guestMemoryWritten?(pa: number, length: number): void;
 }
 
 /** A registered strategy. */
@@ -52,6 +64,14 @@ export interface StrategyDefinition {
   readonly techniques: Techniques;
   /** Refuse a configuration this strategy cannot run (throw HV_INVALID_COMBINATION / HV_UNSUPPORTED). */
   validate?(config: ResolvedVmConfig): void;
+  /**
+   * Bytes of VMM-private RAM the strategy needs for this configuration (a
+   * multiple of 4 KiB; default 0): placed right above guest RAM, addressable
+   * by the hart (shadow page tables, translation caches) but absent from the
+   * devicetree and out of reach of the loaders, guest DMA and the SBI. It is
+   * `core.privateRam` at physical address `core.privateRamBase`.
+   */
+  privateMemory?(config: ResolvedVmConfig): number;
   /** Bind to a VM being created. */
   create(core: VmCore): StrategyInstance;
 }

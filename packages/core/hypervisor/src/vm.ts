@@ -86,6 +86,26 @@ export interface VmCore {
   readonly events: CostEvents;
   /** Count an exit to the VMM under `reason`. */
   countExit(reason: string): void;
+  /** VMM-private RAM the strategy asked for (`privateMemory`); empty otherwise. The guest cannot name it. */
+  readonly privateRam: Uint8Array;
+  /** Physical address of `privateRam[0]` (right above guest RAM). */
+  readonly privateRamBase: number;
+  /**
+   * Serve the SBI call whose arguments are in the hart's registers, for a
+   * strategy that runs the guest kernel's S-mode virtually (its `ecall` does
+   * not arrive as an ecall from S): counts the "sbi" exit, charges the exit
+   * and the hypercall. The caller advances the pc past the ecall. False when
+   * the VM has no built-in SBI (OpenSBI firmware).
+   */
+  hypercall(): boolean;
+  /**
+   * The guest executed WFI with none of the interrupts in `wake` (an mie-style
+   * mask: the guest's enables, whatever its global enable) pending, for a
+   * strategy that emulates WFI: skip guest time to the next timer event among
+   * them, as the board does for a WFI it runs, or, with no timer armed, stop
+   * the run as "idle" once the exit is handled (console input can still wake it).
+   */
+  waitForInterrupt(wake: number): void;
 }
 
 /** A virtual machine running one guest under one strategy. */
@@ -105,6 +125,10 @@ export class Vm implements VmCore {
   /** Set once the guest reads console input through the SBI; input then bypasses the UART. */
   private sbiConsoleInput = false;
   private wallMs = 0;
+  /** Set by waitForInterrupt when no timer can wake the guest. */
+  private idlePending = false;
+  readonly privateRam: Uint8Array;
+  readonly privateRamBase: number;
 
   /** Create a VM for `config` under the strategy named `strategy` (or given as a definition). */
   static create(strategy: string | StrategyDefinition, config: VmConfig): Vm {
@@ -117,11 +141,28 @@ export class Vm implements VmCore {
   private constructor(strategy: StrategyDefinition, config: ResolvedVmConfig) {
     this.strategy = strategy;
     this.config = config;
+    const hidden = strategy.privateMemory?.(config) ?? 0;
+    if (!Number.isInteger(hidden) || hidden < 0 || hidden % 4096 !== 0) {
+      throw new HypervisorError(
+        "HV_INVALID_COMBINATION",
+        `strategy ${strategy.name} asked for ${hidden} bytes of private memory; it must be a multiple of 4 KiB`,
+      );
+    }
+    if (config.memory + hidden > 2048 * 1024 * 1024) {
+      throw new HypervisorError(
+        "HV_INVALID_CONFIG",
+        `VmConfig.memory = ${config.memory} bytes plus the ${hidden} bytes the ${strategy.name} strategy keeps for itself exceed the board's 2 GiB of RAM; give the guest less memory`,
+      );
+    }
     this.board = new VirtBoard({
       ramSize: config.memory,
+      hiddenRamSize: hidden,
+      isaProfile: config.isaProfile,
       onConsole: (byte) => this.emitByte(byte),
     });
     this.hart = this.board.hart;
+    this.privateRam = this.board.hiddenRam;
+    this.privateRamBase = this.board.ramBase + config.memory;
     const builtin = config.firmware === "builtin";
     this.sbi = builtin ? new SbiService(this.sbiHost()) : undefined;
     this.boot();
@@ -191,6 +232,7 @@ export class Vm implements VmCore {
         if (!r) return false;
         r.set(bytes);
         this.hart.ramChanged(pa, bytes.length);
+        this.instance.guestMemoryWritten?.(pa, bytes.length);
         return true;
       },
       consoleWrite: (bytes: Uint8Array) => this.emit(bytes),
@@ -207,6 +249,10 @@ export class Vm implements VmCore {
       sendIpi: () => {
         this.hart.csr[CsrSlot.MIP_SW]! |= 1 << 1;
         this.hart.interruptsChanged();
+      },
+      remoteFence: () => {
+        this.hart.flushTlb();
+        this.instance.remoteFence?.();
       },
       systemReset: (type: number, reason: number) =>
         this.stop(type === 0 ? { stop: "poweroff", exitStatus: reason === 0 ? 0 : 1 } : { stop: "reset" }),
@@ -302,6 +348,13 @@ export class Vm implements VmCore {
             break;
           case "exit":
             if (!this.handleExit()) return this.stopped ?? { stop: "fault" };
+            if (this.idlePending) {
+              // The strategy emulated a WFI that no timer will end (waitForInterrupt).
+              this.idlePending = false;
+              if (this.input.length === 0 || this.sbiConsoleInput || !board.uart.receiverInUse) {
+                return { stop: "idle" };
+              }
+            }
             break;
         }
       }
@@ -320,19 +373,42 @@ export class Vm implements VmCore {
     const hart = this.hart;
     const e = hart.exit;
     if (e.reason === ExitReason.TRAP && this.sbi && e.cause === Cause.ECALL_S && e.mode === PRV_S) {
-      this.countExit("sbi");
-      this.chargeExit();
-      this.events.hypercall++;
-      const outcome = this.sbi.handle();
+      this.hypercall();
       hart.setPc(e.pc + 4n);
-      // A retentive suspend (HSM) returns at once: a legal early wake-up; the guest's idle
-      // loop then waits in WFI, where the board skips time. Resets stop the loop via `stopped`.
-      void outcome;
       return true;
     }
     if (this.instance.handleExit?.(e)) return true;
     this.fault(e.reason === ExitReason.TRAP ? e.cause : -1);
     return false;
+  }
+
+  hypercall(): boolean {
+    if (!this.sbi) return false;
+    this.countExit("sbi");
+    this.chargeExit();
+    this.events.hypercall++;
+    // A retentive suspend (HSM) returns at once: a legal early wake-up; the guest's idle
+    // loop then waits in WFI, where time is skipped. Resets stop the loop via `stopped`.
+    this.sbi.handle();
+    return true;
+  }
+
+  waitForInterrupt(wake: number): void {
+    const hart = this.hart;
+    const c = hart.csr;
+    const now = hart.time();
+    let best = Number.POSITIVE_INFINITY;
+    if ((wake & (1 << Irq.MTI)) !== 0) {
+      const cmp = this.board.clint.mtimecmp;
+      if (cmp > now) best = cmp - now;
+    }
+    if ((wake & (1 << Irq.STI)) !== 0 && (c[CsrSlot.MENVCFG + 1]! & 0x80000000) !== 0) {
+      const cmp = (c[CsrSlot.STIMECMP + 1]! >>> 0) * 4294967296 + (c[CsrSlot.STIMECMP]! >>> 0);
+      if (cmp > now && cmp - now < best) best = cmp - now;
+    }
+    // The same rule as the board's for a WFI the hart runs: skip to the deadline, else idle.
+    if (best <= Number.MAX_SAFE_INTEGER) hart.skipTime(Math.ceil(best));
+    else this.idlePending = true;
   }
 
   /** Charge one exit: a native trap to firmware for emulation, a VM exit and entry otherwise. */
@@ -368,6 +444,8 @@ export class Vm implements VmCore {
 
   /** Statistics in the common schema. */
   get stats(): VmStats {
+    // First: a strategy may settle its accounts (e.g. instructions by the guest's own mode).
+    const counters = this.instance.counters?.() ?? {};
     const hart = this.hart;
     const t = hart.trapStats;
     let traps = 0;
@@ -398,7 +476,7 @@ export class Vm implements VmCore {
       hypercalls: { total: sum(hypercalls), byName: hypercalls },
       cycles: { profile: this.config.costProfile.name, total, byCategory: { ...byCategory } },
       wallSeconds: this.wallMs / 1000,
-      counters: this.instance.counters?.() ?? {},
+      counters,
     };
   }
 }

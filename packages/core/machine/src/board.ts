@@ -6,6 +6,7 @@
  * and runs the hart in slices bounded by the next timer event.
  */
 import { CsrSlot, ExitReason, Hart, Irq } from "@hvkit/cpu";
+import type { IsaProfile } from "@hvkit/isa";
 import { Bus } from "./bus.js";
 import type { Device, IrqLine, Stateful } from "./device.js";
 import { Clint, type ClintState } from "./devices/clint.js";
@@ -81,6 +82,15 @@ export type VirtioSlotFactory = (context: VirtioSlotContext) => Device;
 export interface VirtBoardConfig {
   /** RAM size in bytes: a multiple of 4 KiB, at most 2 GiB. Default 512 MiB. */
   ramSize?: number;
+  /**
+   * Host-private RAM in bytes (a multiple of 4 KiB; default 0) placed right above
+   * the guest's `ramSize` bytes: the hart can address it (a hypervisor keeps its
+   * shadow page tables there), but the devicetree, the loaders and virtio DMA see
+   * only `ram`. RAM plus hidden RAM is at most 2 GiB.
+   */
+  hiddenRamSize?: number;
+  /** The ISA profile of the hart (@hvkit/isa; default the standard one). */
+  isaProfile?: IsaProfile;
   /** Steps per tick of the hart's time. Default 10. */
   stepsPerTick?: number;
   /** PMP entries of the hart (0 or 16). Default 16. */
@@ -179,8 +189,10 @@ const PHANDLE_TEST = 3;
 export class VirtBoard {
   /** The hart. */
   readonly hart: Hart;
-  /** Guest RAM. */
+  /** Guest RAM (what the devicetree describes). */
   readonly ram: Uint8Array;
+  /** Host-private RAM right above `ram` (empty unless `hiddenRamSize` was given); the hart can address it. */
+  readonly hiddenRam: Uint8Array;
   /** Physical address of ram[0] (0x8000_0000). */
   readonly ramBase = VIRT_MEMORY_MAP.dram.base;
   /** The device bus. */
@@ -208,6 +220,13 @@ export class VirtBoard {
         `ramSize ${ramSize} must be a positive multiple of 4096 and at most 2 GiB (RAM ends at 4 GiB)`,
       );
     }
+    const hidden = config.hiddenRamSize ?? 0;
+    if (!Number.isInteger(hidden) || hidden < 0 || hidden % 4096 !== 0 || ramSize + hidden > 0x8000_0000) {
+      throw new MachineError(
+        "MACHINE_BAD_CONFIG",
+        `hiddenRamSize ${hidden} must be a multiple of 4096, and RAM plus hidden RAM at most 2 GiB`,
+      );
+    }
     const spt = config.stepsPerTick ?? 10;
     if (!Number.isInteger(spt) || spt < 1) {
       throw new MachineError("MACHINE_BAD_CONFIG", `stepsPerTick ${spt} must be a whole number >= 1`);
@@ -219,11 +238,14 @@ export class VirtBoard {
         `${slots.length} virtio devices given; the board has ${VIRT_MEMORY_MAP.virtio.count} virtio-mmio slots`,
       );
     }
-    this.ram = new Uint8Array(ramSize);
+    const all = new Uint8Array(ramSize + hidden);
+    this.ram = all.subarray(0, ramSize);
+    this.hiddenRam = all.subarray(ramSize);
     this.hart = new Hart({
-      memory: { ram: this.ram, ramBase: this.ramBase, bus: this.bus },
+      memory: { ram: all, ramBase: this.ramBase, bus: this.bus },
       stepsPerTick: spt,
       pmpEntries: config.pmpEntries ?? 16,
+      ...(config.isaProfile ? { isaProfile: config.isaProfile } : {}),
     });
     const hart = this.hart;
     const line =

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NON_VIRTUALIZABLE_PROFILE } from "@hvkit/isa";
 import { gzipSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import {
@@ -55,6 +56,32 @@ describe("address map", () => {
     expect(() => new VirtBoard({ ramSize: MIB, virtio: new Array(9).fill(undefined) })).toThrow(
       /8 virtio-mmio/,
     );
+  });
+});
+
+describe("hidden RAM and the ISA profile", () => {
+  it("keeps host-private RAM above the guest's, out of the devicetree and the loaders, addressable by the hart", () => {
+    const board = new VirtBoard({ ramSize: 16 * MIB, hiddenRamSize: 2 * MIB });
+    expect(board.ram.length).toBe(16 * MIB);
+    expect(board.hiddenRam.length).toBe(2 * MIB);
+    expect(board.hart.ramSize).toBe(18 * MIB);
+    expect(board.hiddenRam.byteOffset).toBe(16 * MIB);
+    expect(board.hiddenRam.buffer).toBe(board.ram.buffer);
+    expect(readDtb(board.devicetree()).root.find("/memory@80000000")?.cells("reg")).toEqual([
+      0,
+      0x8000_0000,
+      0,
+      16 * MIB,
+    ]);
+    expect(() => new VirtBoard({ ramSize: 2048 * MIB, hiddenRamSize: 4096 })).toThrow(MachineError);
+    expect(() => new VirtBoard({ ramSize: 16 * MIB, hiddenRamSize: 100 })).toThrow(/hiddenRamSize/);
+    expect(new VirtBoard({ ramSize: 16 * MIB }).hiddenRam.length).toBe(0);
+  });
+
+  it("gives the hart the ISA profile", () => {
+    const board = new VirtBoard({ ramSize: 16 * MIB, isaProfile: NON_VIRTUALIZABLE_PROFILE });
+    expect(board.hart.isaProfile).toBe(NON_VIRTUALIZABLE_PROFILE);
+    expect(new VirtBoard({ ramSize: 16 * MIB }).hart.isaProfile.name).toBe("standard");
   });
 });
 
