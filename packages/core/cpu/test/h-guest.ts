@@ -165,10 +165,11 @@ let labels = 0;
 
 /**
  * From M-mode, continue at the next instruction in guest mode `mode` (1 VS,
- * 0 VU) through mret with MPV=1 (clobbers t0). Without a VS-stage mapping of
- * this code (vsatp Bare), guest virtual addresses are guest physical ones.
+ * 0 VU) through mret with MPV=1, at its address plus `alias` (clobbers t0,
+ * t1). Without a VS-stage mapping of this code (vsatp Bare), guest virtual
+ * addresses are guest physical ones.
  */
-export function enterGuest(mode: 0 | 1): string {
+export function enterGuest(mode: 0 | 1, alias = 0): string {
   const id = `enter_guest_${++labels}`;
   return `
   li t0, 0x1800
@@ -179,11 +180,16 @@ export function enterGuest(mode: 0 | 1): string {
   slli t0, t0, 39
   csrs mstatus, t0
   la t0, ${id}
+  li t1, ${alias}
+  add t0, t0, t1
   csrw mepc, t0
   mret
 ${id}:
 `;
 }
+
+/** The GVA alias of RAM with U set in GUEST_MEMORY's VS-stage (GVA 0xc000_0000 = GPA 0x8000_0000): `enterGuest(0, USER_ALIAS)`. */
+export const USER_ALIAS = 0x40000000;
 
 /** From M-mode, continue at the next instruction in HS-mode (0 U-mode with `mode` 0), V=0 (clobbers t0). */
 export function enterHost(mode: 0 | 1): string {
@@ -203,11 +209,17 @@ ${id}:
 `;
 }
 
-/** Return to M-mode at the next instruction by trapping with `via` (default: an illegal instruction). */
-export function toM(via = ILLEGAL): string {
+/**
+ * Return to M-mode at the next instruction by trapping with `via` (default:
+ * an illegal instruction); from code running at an alias, give the alias
+ * offset so M-mode resumes at the physical address.
+ */
+export function toM(via = ILLEGAL, alias = 0): string {
   const id = `to_m_${++labels}`;
   return `
   la s11, ${id}
+  li t6, ${alias}
+  sub s11, s11, t6
   li a7, -1
   ${via}
 ${id}:
@@ -342,8 +354,8 @@ const { V, R, W, X, U, A, D } = PTE;
  *  - GPA 0x100_0000_0000 (root index 1024, above 2^40): RAM again (gigapage);
  *  - GPA 0x4000_0000 + 0x1000 i (table gl0): i=0 unmapped (the MMIO hole),
  *    1 `gp_rw` (U R W A D), 2 `gp_r` (U R A), 3 `gp_x` (U X A), 4 `gp_rw`
- *    without U, 5 `gp_ad` (U R W, A and D clear), 6 unmapped, 7 `gp_rwx`
- *    (U R W X A D);
+ *    without U, 5 `gp_ad` (U R W, A and D clear), 6 `gp_pt` read-only (a
+ *    VS-level table whose leaf has A and D clear), 7 `gp_rwx` (U R W X A D);
  *  - GPA 0x4020_0000: a megapage onto RAM 0x8020_0000 (U R W X A D);
  *  - GPA 0x4040_0000: a misaligned megapage (guest-page fault);
  *  - GPA 0x4060_0000: a non-leaf entry with A set (reserved: guest-page fault).
@@ -355,11 +367,17 @@ const { V, R, W, X, U, A, D } = PTE;
  *  - GVA 0x1000 i (table vsl0) maps GPA 0x4000_0000 + 0x1000 i (R W X A D)
  *    for i = 0..7; i=8 is invalid; i=9 user (U R W A D) onto GPA 0x4000_1000;
  *    i=10 onto GPA 0x100_8000_0000 + (vs_target - RAM) (above 2^32);
- *    i=11 onto GPA 2^41 (beyond Sv39x4); i=12 onto GPA 0x4000_1000 with A and
- *    D clear; i=13 execute-only (X A) onto GPA 0x4000_7000;
+ *    i=11 onto GPA 2^41 (beyond Sv39x4); i=12 onto GPA 0x4000_5000 with A and
+ *    D clear; i=13 execute-only (X A) onto GPA 0x4000_7000; i=14 onto GPA
+ *    2^50 (beyond Sv48x4);
  *  - GVA 0x20_0000: a megapage onto GPA 0x4020_0000 (R W X A D);
  *  - GVA 0x40_0000 + 2 MiB: its level-0 table is at GPA 0x4000_0000, which
- *    G-stage does not map (an implicit guest-page fault).
+ *    G-stage does not map (an implicit guest-page fault);
+ *  - GVA 0x60_0000: its level-0 table is `gp_pt` (GPA 0x4000_6000), which
+ *    G-stage maps read-only: setting A in its leaf is an implicit store;
+ *  - GVA 0x80_0000: a misaligned megapage (a VS-stage page fault).
+ * `vsroot48` is an Sv48 root over the same tables. `hsroot` is an HS-level
+ * Sv39 root (for satp): VA 0x8000_0000 identity, VA 0x1000 onto `gp_r`.
  * Every VS-stage entry grants R W X, so that permission faults there come
  * from the G-stage, except where noted.
  */
@@ -390,7 +408,7 @@ gl0:
   ${pte("gp_x", V | X | U | A)}                      # [3]
   ${pte("gp_rw", V | R | W | A | D)}                 # [4] no U
   ${pte("gp_ad", V | R | W | U)}                     # [5] A and D clear
-  .dword 0                                           # [6]
+  ${pte("gp_pt", V | R | U | A | D)}                 # [6] read-only: a VS-level table
   ${pte("gp_rwx", V | R | W | X | U | A | D)}        # [7]
   .zero 4096 - 64
 vsroot:
@@ -403,7 +421,9 @@ vsl1:
   ${pte("vsl0", V)}                                  # [0] GVA 0 .. 0x1f_ffff
   ${pte("0x40200000", V | R | W | X | A | D)}       # [1] GVA 0x20_0000: megapage
   ${pte("0x40000000", V)}                            # [2] GVA 0x40_0000: next table in the MMIO hole
-  .zero 4096 - 24
+  ${pte("0x40006000", V)}                            # [3] GVA 0x60_0000: next table G-stage read-only
+  ${pte("0x40201000", V | R | W | A | D)}           # [4] GVA 0x80_0000: misaligned megapage
+  .zero 4096 - 40
 vsl0:
   ${pte("0x40000000", V | R | W | X | A | D)}       # [0]
   ${pte("0x40001000", V | R | W | X | A | D)}       # [1]
@@ -417,9 +437,25 @@ vsl0:
   ${pte("0x40001000", V | R | W | U | A | D)}       # [9] user
   ${pte("0x10080000000 + (vs_target - 0x80000000)", V | R | W | A | D)}  # [10] GPA above 2^32
   ${pte("0x20000000000", V | R | W | A | D)}        # [11] GPA 2^41: beyond Sv39x4
-  ${pte("0x40001000", V | R | W)}                    # [12] A and D clear
+  ${pte("0x40005000", V | R | W)}                    # [12] A and D clear, onto gp_ad
   ${pte("0x40007000", V | X | A)}                    # [13] execute-only
-  .zero 4096 - 112
+  ${pte("0x4000000000000", V | R | W | A | D)}      # [14] GPA 2^50: beyond Sv48x4
+  .zero 4096 - 120
+vsroot48:                                            # Sv48 root: [0] -> vsroot as level 2
+  ${pte("vsroot", V)}
+  .zero 4096 - 8
+hsroot:                                              # HS-level Sv39 (satp), for V=0 next to V=1
+  ${pte("hsl1", V)}
+  .zero 8
+  ${pte("0x80000000", V | R | W | X | A | D)}       # [2] VA 0x8000_0000: identity
+  .zero 4096 - 24
+hsl1:
+  ${pte("hsl0", V)}
+  .zero 4096 - 8
+hsl0:
+  .zero 8
+  ${pte("gp_r", V | R | W | A | D)}                  # [1] VA 0x1000 -> gp_r (GVA 0x1000 is gp_rw)
+  .zero 4096 - 16
 gp_rw:
   .dword 0x1111
   .zero 4088
@@ -437,6 +473,9 @@ gp_rwx:
   li a0, 77
   ret
   .zero 4088
+gp_pt:
+  ${pte("0x40001000", V | R | W)}                    # a VS-level leaf, A and D clear
+  .zero 4088
 vs_target:
   .dword 0xabcd
   .zero 4088
@@ -449,9 +488,9 @@ export const G_ON = (mode: 8 | 9 = 8): string => `
   hfence.gvma
 `;
 
-/** From M-mode: VS-stage translation on (Sv39, `vsroot`). */
-export const VS_ON = `
-  li t0, ((vsroot >> 12) | (8 << 60))
+/** From M-mode: VS-stage translation on (Sv39 with `vsroot`, or Sv48 with `vsroot48`). */
+export const VS_ON = (mode: 8 | 9 = 8): string => `
+  li t0, ((${mode === 8 ? "vsroot" : "vsroot48"} >> 12) | (${mode} << 60))
   csrw vsatp, t0
   hfence.vvma
 `;
