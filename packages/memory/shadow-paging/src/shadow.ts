@@ -56,7 +56,7 @@ export interface ShadowOptions {
   readonly guestRamSize: number;
   /** Physical address of the pool of shadow-table pages (VMM-private RAM, page-aligned). */
   readonly poolBase: number;
-  /** Bytes in the pool (a multiple of 4 KiB, at least 64 KiB). */
+  /** Bytes in the pool (a multiple of 4 KiB, at least 32 KiB). */
   readonly poolBytes: number;
   /** The sync policy. */
   readonly policy: ShadowSyncPolicy;
@@ -226,13 +226,13 @@ export class ShadowPageTables {
     const poolOff = poolBase - hart.ramBase;
     if (
       poolBytes % 4096 !== 0 ||
-      poolBytes < 16 * 4096 ||
+      poolBytes < 8 * 4096 ||
       poolOff % 4096 !== 0 ||
       poolOff < guestRamSize ||
       poolOff + poolBytes > hart.ramSize
     ) {
       throw new RangeError(
-        "shadow-paging: the pool must be at least 64 KiB of page-aligned RAM above guest RAM, inside the hart's RAM",
+        "shadow-paging: the pool must be at least 32 KiB of page-aligned RAM above guest RAM, inside the hart's RAM",
       );
     }
     this.ram32 = new Int32Array(hart.ram.buffer, hart.ram.byteOffset, hart.ram.length >> 2);

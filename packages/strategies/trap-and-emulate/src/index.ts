@@ -45,10 +45,10 @@ export function trapAndEmulate(options: TrapAndEmulateOptions = {}): StrategyDef
     );
   }
   const shadowMemory = options.shadowMemory ?? DEFAULT_SHADOW_MEMORY;
-  if (!Number.isInteger(shadowMemory) || shadowMemory % 4096 !== 0 || shadowMemory < 64 * 1024) {
+  if (!Number.isInteger(shadowMemory) || shadowMemory % 4096 !== 0 || shadowMemory < 32 * 1024) {
     throw new HypervisorError(
       "HV_INVALID_CONFIG",
-      `trapAndEmulate: shadowMemory = ${shadowMemory}; it must be a multiple of 4 KiB, at least 64 KiB`,
+      `trapAndEmulate: shadowMemory = ${shadowMemory}; it must be a multiple of 4 KiB, at least 32 KiB`,
     );
   }
   const force = options.forceNonVirtualizable ?? false;
