@@ -1,5 +1,6 @@
 /**
- * The hart: one RISC-V RV64GC hardware thread with M, S and U modes.
+ * The hart: one RISC-V RV64GC hardware thread with M, S and U modes, and
+ * with the opt-in H extension (option `hypervisor`) VS and VU modes.
  *
  * `run(budget)` interprets up to `budget` steps and returns an exit reason
  * (details in `hart.exit`). Which events leave `run()` and which are
@@ -17,7 +18,9 @@
  *  - direct-mapped software TLBs for fetch, load and store, one set per
  *    effective privilege level, map a virtual page straight to its RAM offset;
  *    the tag includes the alignment bits, so a misaligned access simply
- *    misses into the slow path;
+ *    misses into the slow path. With the H extension two more sets (VU, VS)
+ *    cache guest virtual pages straight to RAM through both stages, so a
+ *    guest runs on the same fast path and a change of V flushes nothing;
  *  - faults are data: slow paths record a pending exception and the loop
  *    takes it; nothing throws and nothing allocates per instruction.
  */
@@ -598,7 +601,7 @@ export class Hart {
     this.resync = true;
   }
 
-  /** Drive device interrupt lines (MSIP, MTIP, MEIP, SEIP): set or clear bit `irq` of the hardware-pending set. */
+  /** Drive device interrupt lines (MSIP, MTIP, MEIP, SEIP; VSEIP for a platform's VS-level line): set or clear bit `irq` of the hardware-pending set. */
   setInterruptLine(irq: number, level: boolean): void {
     const bit = 1 << irq;
     const c = this.csr;
@@ -870,8 +873,9 @@ export class Hart {
 
   /**
    * Deliver a trap architecturally (privileged spec 3.1.6.1, 4.1.1): to S-mode
-   * when delegated and not from M-mode, else to M-mode. pc must hold the
-   * address the trap returns to.
+   * when delegated and not from M-mode, else to M-mode; with the H extension
+   * from V=1 to VS-mode when hedeleg/hideleg delegate it further. pc must
+   * hold the address the trap returns to.
    */
   deliverTrap(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
     if (this.hypervisor) {
@@ -2023,6 +2027,10 @@ export class Hart {
     const savedGpaHi = this.excGpaHi;
     const savedTinst = this.excTinst;
     const savedMmio = this.excMmio;
+    // A peek is no walk of the guest's: keep the counters as they were.
+    const stats = this.guestStats;
+    const savedWalks = stats[GuestStat.WALKS]!;
+    const savedSteps = stats[GuestStat.WALK_STEPS]!;
     const lo = this.pcLo;
     const hi = this.pcHi;
     const pa = this.xlate(lo, hi, ACC_FETCH, this.fetchMode());
@@ -2045,6 +2053,8 @@ export class Hart {
     this.excGpaHi = savedGpaHi;
     this.excTinst = savedTinst;
     this.excMmio = savedMmio;
+    stats[GuestStat.WALKS] = savedWalks;
+    stats[GuestStat.WALK_STEPS] = savedSteps;
     return result;
   }
 
