@@ -450,6 +450,34 @@ ${toM()}
     expect(g.x(12)).toBe(0x8067_04d0_0513n); // li a0, 77; ret
   });
 
+  it("sfence.vma in VS-mode with an address inside a VS-stage megapage drops the megapage's other cached pieces", () => {
+    const g = run(
+      `
+${G_ON()}
+${VS_ON()}
+  li t0, 0x80201000
+  li t1, 0x201
+  sd t1, 0(t0)
+  li t0, 0x80401000
+  li t1, 0x401
+  sd t1, 0(t0)
+${enterGuest(1)}
+  li s0, 0x201000
+  ld a0, 0(s0)                    # VS megapage -> GPA 0x4020_1000 -> RAM 0x8020_1000
+  la t0, vsl1
+  li t1, (0x80400000 >> 2) | 0xcf
+  sd t1, 8(t0)                    # the megapage now maps GPA 0x8040_0000 (RAM, identity)
+  li t0, 0x200000
+  sfence.vma t0                   # another 4 KiB piece of the same megapage
+  ld a1, 0(s0)
+${toM()}
+`,
+      { ramSize: 8 * 1024 * 1024 },
+    );
+    expect(faults(g)).toEqual([]);
+    expect([g.x(10), g.x(11)]).toEqual([0x201n, 0x401n]);
+  });
+
   it("hfence.vvma with an address, from HS-mode, drops that guest page", () => {
     const g = run(`
 ${G_ON()}
