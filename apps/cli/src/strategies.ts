@@ -4,9 +4,14 @@
  */
 import { emulation } from "@hvkit/emulation";
 import { getStrategy, listStrategies, registerStrategy, type StrategyDefinition } from "@hvkit/hypervisor";
+import { trapAndEmulateSfence, trapAndEmulateWriteProtect } from "@hvkit/trap-and-emulate";
 
 /** Every strategy `hvkit run --strategy` can name. */
-export const SHIPPED_STRATEGIES: readonly StrategyDefinition[] = [emulation];
+export const SHIPPED_STRATEGIES: readonly StrategyDefinition[] = [
+  emulation,
+  trapAndEmulateSfence,
+  trapAndEmulateWriteProtect,
+];
 
 /** The strategy `hvkit run --kernel` uses without --strategy. */
 export const DEFAULT_STRATEGY = "emulation";
