@@ -590,6 +590,14 @@ export class Hart {
     this.x[2 * i + 1] = Number(BigInt.asIntN(32, v >> 32n));
   }
 
+  /**
+   * Drop the LR reservation, as a trap does (a VMM that reflects a trap into its
+   * guest itself, instead of letting the hart deliver it, calls this).
+   */
+  clearReservation(): void {
+    this.reservation = -1;
+  }
+
   /** Ask a running hart to stop at the next instruction boundary (from a device callback). */
   requestHalt(): void {
     this.haltRequested = true;

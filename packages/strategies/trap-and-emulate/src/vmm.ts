@@ -332,6 +332,8 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   private deliver(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
     const hart = this.hart;
     const v = this.vcsr;
+    // A trap ends any LR/SC sequence, as when the hart delivers it itself.
+    hart.clearReservation();
     v[V_SCAUSE] = cause;
     v[V_SCAUSE + 1] = interrupt ? 0x80000000 | 0 : 0;
     v[V_SEPC] = hart.pcLo;
