@@ -658,7 +658,7 @@ export class Hart {
       }
       this.resync = false;
       if (this.checkInterrupts()) return ExitReason.INTERRUPT;
-      let limit = remaining < INTERPRET_SLICE ? remaining : INTERPRET_SLICE;
+      let limit = Math.min(remaining, INTERPRET_SLICE);
       const deadline = this.stepsToTimerDeadline();
       if (deadline < limit) limit = deadline;
       const steps = this.interpret(limit);
