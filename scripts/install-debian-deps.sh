@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hvkit's tests and tools use, when missing:
 # clang, lld and llvm (to build and check riscv64 guests and disassembly),
-# opensbi (real firmware for the Linux boot tests), cpio (initramfs checks).
+# opensbi (real firmware for the Linux boot tests), cpio (initramfs checks),
+# qemu-utils (qemu-img: disk-image interoperability), e2fsprogs (ext2 images
+# for the virtio-blk tests), chromium (the benchmark report checked in a real
+# headless browser).
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(clang lld llvm opensbi cpio)
+packages=(clang lld llvm opensbi cpio qemu-utils e2fsprogs chromium)
 # --with-qemu: also QEMU, which the benchmarks run beside hvkit for comparison.
 if [ "${1:-}" = "--with-qemu" ]; then packages+=(qemu-system-misc); fi
 missing=()
