@@ -123,8 +123,7 @@ export class MemoryStore implements BlockStore {
     if (offset + data.length > this.#size) this.#size = offset + data.length;
   }
 
-  flush(): void {
-  }
+  flush(): void {}
 
   resize(size: number): void {
     this.#writable();

@@ -93,13 +93,29 @@ export function qemu(tool: "qemu-img" | "qemu-io", args: string[]): string {
 }
 
 /** qemu-img check's verdict on a file (its JSON output; exit status 2 = corruptions, 3 = leaks). */
-export function qemuCheck(path: string): { corruptions: number; leaks: number; status: number; raw: string } {
+export function qemuCheck(path: string): {
+  corruptions: number;
+  leaks: number;
+  compressed: number;
+  status: number;
+  raw: string;
+} {
   const r = spawnSync("qemu-img", ["check", "--output=json", path], { encoding: "utf8" });
   if (r.status !== 0 && r.status !== 2 && r.status !== 3) {
     throw new Error(`qemu-img check ${path} failed (${r.status}): ${r.stderr}${r.stdout}`);
   }
-  const json = JSON.parse(r.stdout) as { corruptions?: number; leaks?: number };
-  return { corruptions: json.corruptions ?? 0, leaks: json.leaks ?? 0, status: r.status ?? -1, raw: r.stdout };
+  const json = JSON.parse(r.stdout) as {
+    corruptions?: number;
+    leaks?: number;
+    "compressed-clusters"?: number;
+  };
+  return {
+    corruptions: json.corruptions ?? 0,
+    leaks: json.leaks ?? 0,
+    compressed: json["compressed-clusters"] ?? 0,
+    status: r.status ?? -1,
+    raw: r.stdout,
+  };
 }
 
 /** A temporary directory removed by the returned cleanup function. */

@@ -86,7 +86,9 @@ describe("FileStore", () => {
 
   it("reports a missing file as DISK_IO and refuses to create read-only", () => {
     expect(errorCode(() => FileStore.open(join(tmp.dir, "missing.img")))).toBe("DISK_IO");
-    expect(errorCode(() => FileStore.open(nextPath(), { create: true, readOnly: true }))).toBe("DISK_BAD_ARGUMENT");
+    expect(errorCode(() => FileStore.open(nextPath(), { create: true, readOnly: true }))).toBe(
+      "DISK_BAD_ARGUMENT",
+    );
   });
 });
 

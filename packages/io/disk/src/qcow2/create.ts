@@ -23,7 +23,7 @@ export interface Qcow2CreateOptions {
   readonly version?: 2 | 3;
   /** Backing file name to record in the header (how qemu-img and openDiskImageFile find the base). */
   readonly backingFile?: string;
-  /** Backing file format to record ("raw" or "qcow2"); recommended, so readers need not probe. */
+  /** Backing file format to record (default: the backing image's format, when one is given). */
   readonly backingFormat?: string;
   /** The backing image to read through (see Qcow2OpenOptions.backing). */
   readonly backing?: DiskImage | BackingOpener;
@@ -116,7 +116,8 @@ export function createQcow2(store: BlockStore, options: Qcow2CreateOptions): Qco
       refcountTableClusters: tableClusters,
       refcountOrder,
       backingFile: options.backingFile,
-      backingFormat: options.backingFormat,
+      backingFormat:
+        options.backingFormat ?? (options.backingFile !== undefined ? backingImage?.format : undefined),
     }),
   );
   const table = new Uint8Array(tableClusters * cs);
