@@ -1,9 +1,11 @@
 /**
  * VmConfig: one description of a VM that is the same for every strategy —
- * the guest image, initrd, command line, memory size, firmware, cost model.
+ * the guest image, initrd, command line, memory size, firmware, cost model,
+ * devices.
  */
 import type { IsaProfile } from "@hvkit/isa";
 import { STANDARD_PROFILE } from "@hvkit/isa";
+import { VIRT_MEMORY_MAP, type VirtioSlotFactory } from "@hvkit/machine";
 import type { CostProfile } from "./cost.js";
 import { COST_PROFILES, DEFAULT_COST_PROFILE } from "./cost.js";
 import { HypervisorError } from "./errors.js";
@@ -28,6 +30,14 @@ export interface VmConfig {
    * without trapping, which strategies that deprivilege the guest must refuse or report.
    */
   isaProfile?: IsaProfile;
+  /**
+   * Devices for the board's virtio-mmio slots, in slot order (slot i at
+   * 0x1000_1000 + 0x1000 * i, PLIC source 1 + i, described in the
+   * devicetree): at most 8. Each factory builds its transport when the VM is
+   * created (e.g. `virtioMmio(new VirtioBlk(...))` from @hvkit/virtio). Every
+   * device DMA write reaches the hart and the strategy (`guestMemoryWritten`).
+   */
+  devices?: readonly VirtioSlotFactory[];
 }
 
 /** A VmConfig with every default filled in and validated. */
@@ -39,6 +49,7 @@ export interface ResolvedVmConfig {
   readonly firmware: "builtin" | Uint8Array;
   readonly costProfile: CostProfile;
   readonly isaProfile: IsaProfile;
+  readonly devices: readonly VirtioSlotFactory[];
 }
 
 const MIB = 1024 * 1024;
@@ -89,6 +100,20 @@ export function resolveConfig(config: VmConfig): ResolvedVmConfig {
       "VmConfig.isaProfile must be an IsaProfile from @hvkit/isa (STANDARD_PROFILE, NON_VIRTUALIZABLE_PROFILE)",
     );
   }
+  const devices = config.devices ?? [];
+  if (!Array.isArray(devices) || devices.some((d) => typeof d !== "function")) {
+    throw new HypervisorError(
+      "HV_INVALID_CONFIG",
+      "VmConfig.devices must be an array of virtio slot factories (e.g. virtioMmio(device) from @hvkit/virtio)",
+    );
+  }
+  const slots = VIRT_MEMORY_MAP.virtio.count;
+  if (devices.length > slots) {
+    throw new HypervisorError(
+      "HV_TOO_MANY_DEVICES",
+      `VmConfig.devices lists ${devices.length} devices; the board has ${slots} virtio-mmio slots: give at most ${slots}`,
+    );
+  }
   return {
     kernel: config.kernel,
     initrd: config.initrd,
@@ -97,5 +122,6 @@ export function resolveConfig(config: VmConfig): ResolvedVmConfig {
     firmware,
     costProfile,
     isaProfile,
+    devices: [...devices],
   };
 }

@@ -18,7 +18,7 @@ import {
   writeCsr,
 } from "@hvkit/cpu";
 import { CSR } from "@hvkit/isa";
-import { VirtBoard } from "@hvkit/machine";
+import { type Device, VirtBoard } from "@hvkit/machine";
 import { type ResolvedVmConfig, resolveConfig, type VmConfig } from "./config.js";
 import { type CostEvents, emptyCostEvents, modeledCycles } from "./cost.js";
 import { HypervisorError } from "./errors.js";
@@ -159,6 +159,10 @@ export class Vm implements VmCore {
       hiddenRamSize: hidden,
       isaProfile: config.isaProfile,
       onConsole: (byte) => this.emitByte(byte),
+      virtio: config.devices,
+      // Device DMA: the board already told the hart; the strategy refreshes its shadows.
+      // (No device runs before the strategy exists: the loaders write RAM, not DMA.)
+      onDmaWrite: (pa, length) => this.instance?.guestMemoryWritten?.(pa, length),
     });
     this.hart = this.board.hart;
     this.privateRam = this.board.hiddenRam;
@@ -442,10 +446,31 @@ export class Vm implements VmCore {
     return this.stopped;
   }
 
+  /**
+   * Counters of the devices in the virtio slots that report them (a
+   * `counters()` method, as @hvkit/virtio's transports have), each key
+   * prefixed with the device's name: "virtio0-blk.notifications".
+   */
+  deviceCounters(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const dev of this.board.virtio) {
+      if (!hasCounters(dev)) continue;
+      for (const [k, v] of Object.entries(dev.counters())) out[`${dev.name}.${k}`] = v;
+    }
+    return out;
+  }
+
+  /** Queue notifications (kicks) the devices received, for the virtqueueNotify cost. */
+  private deviceNotifications(): number {
+    let n = 0;
+    for (const dev of this.board.virtio) if (hasCounters(dev)) n += dev.counters().notifications ?? 0;
+    return n;
+  }
+
   /** Statistics in the common schema. */
   get stats(): VmStats {
     // First: a strategy may settle its accounts (e.g. instructions by the guest's own mode).
-    const counters = this.instance.counters?.() ?? {};
+    const counters = { ...this.instance.counters?.(), ...this.deviceCounters() };
     const hart = this.hart;
     const t = hart.trapStats;
     let traps = 0;
@@ -455,6 +480,11 @@ export class Vm implements VmCore {
       instruction: hart.instret,
       trap: this.events.trap + traps,
       trapReturn: this.events.trapReturn + t[TRAP_STATS_MRET]! + t[TRAP_STATS_SRET]!,
+      // A kick is backend work in the VMM under every strategy but emulation, where the
+      // device stands in for hardware (its MMIO exits, if any, are charged by the strategy).
+      virtqueueNotify:
+        this.events.virtqueueNotify +
+        (this.strategy.techniques.cpu === "emulation" ? 0 : this.deviceNotifications()),
     };
     const { byCategory, total } = modeledCycles(events, this.config.costProfile);
     const byReason = Object.fromEntries(this.exits);
@@ -479,6 +509,11 @@ export class Vm implements VmCore {
       counters,
     };
   }
+}
+
+/** A device that reports counters (virtio transports do). */
+function hasCounters(d: Device): d is Device & { counters(): Record<string, number> } {
+  return typeof (d as { counters?: unknown }).counters === "function";
 }
 
 function sum(r: Record<string, number>): number {

@@ -73,6 +73,12 @@ export interface VirtioSlotContext {
   ram: Uint8Array;
   /** Physical address of ram[0]. */
   ramBase: number;
+  /**
+   * Tell the machine that the device wrote guest RAM [pa, pa+length) (DMA):
+   * the hart drops decoded code there and the board's `onDmaWrite` hears of it.
+   * Call it after every write into `ram`.
+   */
+  dmaWritten(pa: number, length: number): void;
 }
 
 /** Builds the device for a virtio-mmio slot (a transport with its backend). */
@@ -101,6 +107,12 @@ export interface VirtBoardConfig {
   uartFifoSize?: number;
   /** Devices for the virtio-mmio slots, by slot; a missing one leaves the slot empty. */
   virtio?: readonly (VirtioSlotFactory | undefined)[];
+  /**
+   * A virtio device wrote guest RAM [pa, pa+length) (after the hart's decoded
+   * code there was dropped): a hypervisor refreshes what it derived from guest
+   * memory (shadow page tables, translated code).
+   */
+  onDmaWrite?: (pa: number, length: number) => void;
   /** The guest powered off through the test device. */
   onPowerOff?: (status: PowerOffStatus) => void;
   /** The guest asked for a reset through the test device. */
@@ -281,6 +293,11 @@ export class VirtBoard {
     this.bus.map(m.clint.base, this.clint);
     this.bus.map(m.plic.base, this.plic);
     this.bus.map(m.uart0.base, this.uart);
+    const onDmaWrite = config.onDmaWrite;
+    const dmaWritten = (pa: number, length: number): void => {
+      hart.ramChanged(pa, length);
+      onDmaWrite?.(pa, length);
+    };
     const virtio: Device[] = [];
     for (let i = 0; i < m.virtio.count; i++) {
       const base = m.virtio.base + i * m.virtio.size;
@@ -294,6 +311,7 @@ export class VirtBoard {
             irq: this.plic.line(source),
             ram: this.ram,
             ramBase: this.ramBase,
+            dmaWritten,
           })
         : new VirtioMmioEmpty(`virtio${i}`);
       if (dev.size > m.virtio.size) {
