@@ -1,8 +1,7 @@
 /*
  * The block layer: one active block device behind struct blkdev (sector
- * read/write of BLOCK_SIZE bytes). The backend today is a RAM disk; a
- * virtio-blk driver becomes a second backend chosen here when the
- * devicetree shows one.
+ * read/write of BLOCK_SIZE bytes). Two backends: a virtio-blk device
+ * (virtio_blk.c) when the devicetree has one, else a RAM disk.
  *
  * The RAM disk is sparse: a sector's page is allocated on its first write,
  * and a sector never written reads as zeros (a fresh disk), so it costs no
@@ -40,7 +39,8 @@ static struct blkdev *active;
 void blk_init(uint64_t ramdisk_sectors) {
   if (ramdisk_sectors > RAMDISK_MAX_SECTORS) ramdisk_sectors = RAMDISK_MAX_SECTORS;
   ramdisk.sectors = ramdisk_sectors;
-  active = ramdisk_sectors > 0 ? &ramdisk : NULL;
+  active = virtio_blk_probe();
+  if (active == NULL) active = ramdisk_sectors > 0 ? &ramdisk : NULL;
 }
 
 struct blkdev *blk_device(void) { return active; }

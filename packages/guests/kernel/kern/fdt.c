@@ -125,6 +125,13 @@ static void finish_node(struct bootinfo *bi, struct node *stack, int depth, uint
     }
   } else if (bi->syscon_base == 0 && has_string(n->compatible, "sifive,test0")) {
     if (first_reg(n->reg, parent, &addr, &size)) bi->syscon_base = addr;
+  } else if (bi->nvirtio < MAX_VIRTIO && has_string(n->compatible, "virtio,mmio")) {
+    if (first_reg(n->reg, parent, &addr, &size) && size >= 0x200) {
+      bi->virtio[bi->nvirtio].base = addr;
+      bi->virtio[bi->nvirtio].size = size;
+      bi->virtio[bi->nvirtio].irq = n->interrupts.len >= 4 ? be32(n->interrupts.data) : 0;
+      bi->nvirtio++;
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 #define KSTACK_SIZE 8192      /* per-process kernel stack, trapframe at its top */
 #define BOOTARGS_MAX 512      /* /chosen/bootargs kept from the devicetree */
 #define MAX_RESERVED 16       /* reserved memory regions kept from the devicetree */
+#define MAX_VIRTIO 8          /* virtio-mmio nodes kept from the devicetree */
 #define DEFAULT_QUANTUM_US 10000 /* timer slice before preemption: 10 ms of guest time */
 
 /* ---- console output (printk.c) ---- */
@@ -37,6 +38,12 @@ struct bootinfo {
   uint64_t plic_base;     /* the PLIC, 0 if none */
   uint32_t plic_context;  /* the PLIC context of this hart's S-mode external interrupt, or PLIC_NO_CONTEXT */
   uint64_t syscon_base;   /* sifive,test0 (power-off fallback), 0 if none */
+  /* "virtio,mmio" transports in devicetree order (the device behind each is probed by its driver). */
+  struct {
+    uint64_t base, size;
+    uint32_t irq;
+  } virtio[MAX_VIRTIO];
+  int nvirtio;
   uint64_t initrd_start, initrd_end;
   /* Regions the kernel must not allocate: memreserve entries, /reserved-memory children. */
   struct {
@@ -161,7 +168,10 @@ struct blkdev {
   int (*write)(struct blkdev *dev, uint64_t sector, const void *buf);
   void *priv;
 };
+/* The block device: a virtio-blk device when the devicetree has one, else the RAM disk. */
 void blk_init(uint64_t ramdisk_sectors);
+/* The first virtio-mmio transport with a usable virtio-blk device behind it, initialised; NULL if none. */
+struct blkdev *virtio_blk_probe(void);
 struct blkdev *blk_device(void);
 /* Pages the RAM disk holds (memory that is in use on purpose, for the leak check). */
 uint64_t blk_pages_in_use(void);
