@@ -9,6 +9,7 @@ import { VIRT_MEMORY_MAP, type VirtioSlotFactory } from "@hvkit/machine";
 import type { CostProfile } from "./cost.js";
 import { COST_PROFILES, DEFAULT_COST_PROFILE } from "./cost.js";
 import { HypervisorError } from "./errors.js";
+import { type ExitOnConfig, type ResolvedExitOn, resolveExitOn } from "./exit-on.js";
 
 /** Everything needed to create a VM, independent of the strategy that runs it. */
 export interface VmConfig {
@@ -31,6 +32,13 @@ export interface VmConfig {
    */
   isaProfile?: IsaProfile;
   /**
+   * Guest exits to ask for beyond the ones the strategy needs (every CSR
+   * access, WFI, page faults...), for experiments on the cost of exiting:
+   * strategies that run the guest in the hart's guest mode (hardware-assisted)
+   * program them; others refuse them. Default none.
+   */
+  exitOn?: ExitOnConfig;
+  /**
    * Devices for the board's virtio-mmio slots, in slot order (slot i at
    * 0x1000_1000 + 0x1000 * i, PLIC source 1 + i, described in the
    * devicetree): at most 8. Each factory builds its transport when the VM is
@@ -49,6 +57,7 @@ export interface ResolvedVmConfig {
   readonly firmware: "builtin" | Uint8Array;
   readonly costProfile: CostProfile;
   readonly isaProfile: IsaProfile;
+  readonly exitOn: ResolvedExitOn;
   readonly devices: readonly VirtioSlotFactory[];
 }
 
@@ -122,6 +131,7 @@ export function resolveConfig(config: VmConfig): ResolvedVmConfig {
     firmware,
     costProfile,
     isaProfile,
+    exitOn: resolveExitOn(config.exitOn),
     devices: [...devices],
   };
 }

@@ -19,6 +19,16 @@ export {
 } from "./cost.js";
 export { HypervisorError, type HypervisorErrorCode } from "./errors.js";
 export {
+  asksForExits,
+  EXIT_ON_EXCEPTIONS,
+  EXIT_ON_INTERRUPTS,
+  type ExitOnConfig,
+  NO_EXTRA_EXITS,
+  parseExitOn,
+  type ResolvedExitOn,
+  resolveExitOn,
+} from "./exit-on.js";
+export {
   SBI_IMPL_ID,
   SBI_SPEC_VERSION,
   SbiError,

@@ -72,6 +72,14 @@ export interface StrategyDefinition {
    * `core.privateRam` at physical address `core.privateRamBase`.
    */
   privateMemory?(config: ResolvedVmConfig): number;
+  /**
+   * Run the guest in the hart's guest mode: the board's hart gets the H
+   * extension (VS/VU modes, two-stage translation, the guest-mode exit
+   * controls) and the strategy programs `config.exitOn` into those controls.
+   * Default false: the hart has no H extension, and a VmConfig asking for
+   * exits (`exitOn`) is refused with HV_INVALID_COMBINATION.
+   */
+  readonly hypervisorExtension?: boolean;
   /** Bind to a VM being created. */
   create(core: VmCore): StrategyInstance;
 }

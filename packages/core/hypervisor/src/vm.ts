@@ -13,6 +13,7 @@ import {
   Irq,
   MSTATUS,
   PRV_S,
+  readCsr,
   TRAP_STATS_MRET,
   TRAP_STATS_SRET,
   writeCsr,
@@ -22,6 +23,7 @@ import { type Device, VirtBoard } from "@hvkit/machine";
 import { type ResolvedVmConfig, resolveConfig, type VmConfig } from "./config.js";
 import { type CostEvents, emptyCostEvents, modeledCycles } from "./cost.js";
 import { HypervisorError } from "./errors.js";
+import { asksForExits } from "./exit-on.js";
 import { SbiService } from "./sbi.js";
 import type { VmStats } from "./stats.js";
 import { getStrategy, type StrategyDefinition, type StrategyInstance } from "./strategy.js";
@@ -134,6 +136,12 @@ export class Vm implements VmCore {
   static create(strategy: string | StrategyDefinition, config: VmConfig): Vm {
     const definition = typeof strategy === "string" ? getStrategy(strategy) : strategy;
     const resolved = resolveConfig(config);
+    if (asksForExits(resolved.exitOn) && definition.hypervisorExtension !== true) {
+      throw new HypervisorError(
+        "HV_INVALID_COMBINATION",
+        `VmConfig.exitOn programs the guest-mode exit controls of the hart's H extension, and the ${definition.name} strategy does not run the guest in guest mode: drop exitOn, or use a hardware-assisted strategy`,
+      );
+    }
     definition.validate?.(resolved);
     return new Vm(definition, resolved);
   }
@@ -158,6 +166,7 @@ export class Vm implements VmCore {
       ramSize: config.memory,
       hiddenRamSize: hidden,
       isaProfile: config.isaProfile,
+      hypervisor: strategy.hypervisorExtension === true,
       onConsole: (byte) => this.emitByte(byte),
       virtio: config.devices,
       // Device DMA: the board already told the hart; the strategy refreshes its shadows.
@@ -251,8 +260,10 @@ export class Vm implements VmCore {
         writeCsr(this.hart, CSR.stimecmp, (ticks % 4294967296) | 0, hi);
       },
       sendIpi: () => {
-        this.hart.csr[CsrSlot.MIP_SW]! |= 1 << 1;
-        this.hart.interruptsChanged();
+        // The guest's supervisor software interrupt, through its own sip: SSIP, or
+        // with the guest in guest mode (V=1) vsip.SSIP, which is hvip.VSSIP.
+        const hart = this.hart;
+        if (readCsr(hart, CSR.sip)) writeCsr(hart, CSR.sip, hart.csrLo | (1 << Irq.SSI), 0);
       },
       remoteFence: () => {
         this.hart.flushTlb();
@@ -398,20 +409,9 @@ export class Vm implements VmCore {
   }
 
   waitForInterrupt(wake: number): void {
-    const hart = this.hart;
-    const c = hart.csr;
-    const now = hart.time();
-    let best = Number.POSITIVE_INFINITY;
-    if ((wake & (1 << Irq.MTI)) !== 0) {
-      const cmp = this.board.clint.mtimecmp;
-      if (cmp > now) best = cmp - now;
-    }
-    if ((wake & (1 << Irq.STI)) !== 0 && (c[CsrSlot.MENVCFG + 1]! & 0x80000000) !== 0) {
-      const cmp = (c[CsrSlot.STIMECMP + 1]! >>> 0) * 4294967296 + (c[CsrSlot.STIMECMP]! >>> 0);
-      if (cmp > now && cmp - now < best) best = cmp - now;
-    }
-    // The same rule as the board's for a WFI the hart runs: skip to the deadline, else idle.
-    if (best <= Number.MAX_SAFE_INTEGER) hart.skipTime(Math.ceil(best));
+    // The board's rule for a WFI the hart runs: skip to the next timer deadline, else idle.
+    const ticks = this.board.ticksToWake(wake);
+    if (ticks > 0) this.hart.skipTime(ticks);
     else this.idlePending = true;
   }
 
@@ -495,10 +495,11 @@ export class Vm implements VmCore {
       techniques: { ...this.strategy.techniques, io: [...this.strategy.techniques.io] },
       instructions: {
         total: hart.instret,
+        // A guest in the hart's guest mode runs its S and U in VS and VU.
         byMode: {
           M: hart.counters[CounterSlot.INSTRET_M]!,
-          S: hart.counters[CounterSlot.INSTRET_S]!,
-          U: hart.counters[CounterSlot.INSTRET_U]!,
+          S: hart.counters[CounterSlot.INSTRET_S]! + hart.counters[CounterSlot.INSTRET_VS]!,
+          U: hart.counters[CounterSlot.INSTRET_U]! + hart.counters[CounterSlot.INSTRET_VU]!,
         },
       },
       steps: hart.cycles,

@@ -101,6 +101,12 @@ export interface VirtBoardConfig {
   stepsPerTick?: number;
   /** PMP entries of the hart (0 or 16). Default 16. */
   pmpEntries?: 0 | 16;
+  /**
+   * Give the hart the H extension (VS/VU modes, two-stage translation, the
+   * guest-mode exit controls), for a hardware-assisted hypervisor. The
+   * devicetree still describes the machine a guest sees (no "h"). Default false.
+   */
+  hypervisor?: boolean;
   /** Called with each byte the guest writes to the UART. */
   onConsole?: (byte: number) => void;
   /** RX FIFO depth of the UART. Default 16. */
@@ -258,6 +264,7 @@ export class VirtBoard {
       stepsPerTick: spt,
       pmpEntries: config.pmpEntries ?? 16,
       ...(config.isaProfile ? { isaProfile: config.isaProfile } : {}),
+      ...(config.hypervisor ? { hypervisor: true } : {}),
     });
     const hart = this.hart;
     const line =
@@ -496,22 +503,29 @@ export class VirtBoard {
   }
 
   /**
-   * Ticks until a timer that would wake a WFI fires (CLINT MTIP with MTIE, or
-   * the Sstc timer with STIE), 0 when none is armed.
+   * Ticks until a timer that would wake a WFI fires, 0 when none is armed:
+   * among the interrupts in `wake` (an mie-style mask; default the hart's
+   * mie), the CLINT timer (MTI), the Sstc timer stimecmp (STI) and, with the
+   * H extension, the VS-level Sstc timer vstimecmp (VSTI). A VMM that
+   * emulates its guest's WFI skips time by this much, as the board does for a
+   * WFI the hart runs.
    */
-  private ticksToWake(): number {
+  ticksToWake(wake: number = this.hart.csr[CsrSlot.MIE]!): number {
     const hart = this.hart;
     const c = hart.csr;
-    const mie = c[CsrSlot.MIE]!;
     const now = hart.time();
     let best = Number.POSITIVE_INFINITY;
-    if ((mie & (1 << Irq.MTI)) !== 0) {
+    if ((wake & (1 << Irq.MTI)) !== 0) {
       const cmp = this.clint.mtimecmp;
       if (cmp > now) best = cmp - now;
     }
-    if ((mie & (1 << Irq.STI)) !== 0 && (c[CsrSlot.MENVCFG + 1]! & 0x80000000) !== 0) {
+    if ((wake & (1 << Irq.STI)) !== 0 && (c[CsrSlot.MENVCFG + 1]! & 0x80000000) !== 0) {
       const cmp = (c[CsrSlot.STIMECMP + 1]! >>> 0) * 4294967296 + (c[CsrSlot.STIMECMP]! >>> 0);
       if (cmp > now && cmp - now < best) best = cmp - now;
+    }
+    if ((wake & (1 << Irq.VSTI)) !== 0) {
+      const t = vsTimerTicks(hart, now);
+      if (t < best) best = t;
     }
     return best <= Number.MAX_SAFE_INTEGER ? Math.ceil(best) : 0;
   }
@@ -577,4 +591,24 @@ export class VirtBoard {
       if (isStateful(d)) d.setState(virtio[i]);
     });
   }
+}
+
+/**
+ * Ticks from host time `now` until the VS-level Sstc timer fires (H extension:
+ * menvcfg.STCE and henvcfg.STCE set, guest time = time + htimedelta reaches
+ * vstimecmp), or Infinity when it is off, pending already or out of reach.
+ */
+function vsTimerTicks(hart: Hart, now: number = hart.time()): number {
+  const c = hart.csr;
+  if (!hart.hypervisor || (c[CsrSlot.MENVCFG + 1]! & c[CsrSlot.HENVCFG + 1]! & 0x80000000) === 0) {
+    return Number.POSITIVE_INFINITY;
+  }
+  if (hart.vsTimerPending()) return Number.POSITIVE_INFINITY;
+  const cmp = (c[CsrSlot.VSTIMECMP + 1]! >>> 0) * 4294967296 + (c[CsrSlot.VSTIMECMP]! >>> 0);
+  // htimedelta is signed; guest time wraps modulo 2^64.
+  const delta = c[CsrSlot.HTIMEDELTA + 1]! * 4294967296 + (c[CsrSlot.HTIMEDELTA]! >>> 0);
+  let t = cmp - delta;
+  if (t >= 2 ** 64) t -= 2 ** 64;
+  else if (t < 0) t += 2 ** 64;
+  return t > now ? t - now : Number.POSITIVE_INFINITY;
 }
