@@ -30,6 +30,15 @@
  * reports a non-RAM (device) address for MMIO emulation. A leaf is writable
  * only once the guest's D bit is set, so the first store sets D.
  *
+ * Guest mode. A hardware-assisted VMM without nested paging (the first
+ * generation of VT-x) runs the guest in the hart's guest mode (VS/VU) with
+ * vsatp pointing at the shadow and the G-stage off. The hart then checks
+ * the guest's U/S protection itself: with `mode: "guest"` there is one view
+ * per address space whose leaves keep the guest's U bit (the hart applies
+ * SUM and MXR from vsstatus), the root goes to vsatp, and page flushes go to
+ * the guest TLB. A guest with translation off runs behind the G-stage
+ * instead (the identity tree has no U pages).
+ *
  * Sync policies. "sfence": the shadow is a cache like a TLB: dropped on
  * sfence.vma (one page, or everything) and on satp writes, refilled on
  * demand. "write-protect" (the x86-era policy): every guest page-table page
@@ -47,6 +56,12 @@ import { Access, accessFaultCause, pageFaultCause, Walk } from "./walk.js";
 
 /** How shadow tables are kept in sync with the guest's. */
 export type ShadowSyncPolicy = "sfence" | "write-protect";
+/**
+ * How the guest runs on the shadow: "deprivileged" (kernel and user both in
+ * real U-mode: trap-and-emulate) or "guest" (in the hart's guest mode, VS and
+ * VU: hardware-assisted without nested paging). See the file comment.
+ */
+export type ShadowMode = "deprivileged" | "guest";
 
 /** Options of {@link ShadowPageTables}. */
 export interface ShadowOptions {
@@ -60,6 +75,8 @@ export interface ShadowOptions {
   readonly poolBytes: number;
   /** The sync policy. */
   readonly policy: ShadowSyncPolicy;
+  /** How the guest runs: "deprivileged" (default) or "guest". */
+  readonly mode?: ShadowMode;
 }
 
 /** Counters of the shadow page tables. */
@@ -134,12 +151,16 @@ const RMAP_PER_PAGE = 64;
 /** Fill result: the pool ran out mid-walk (internal). */
 const RETRY = -1;
 
+/** satp, and vsatp for guest mode: written through the hart's own CSR write, which flushes the TLB. */
 const SATP = 0x180;
+const VSATP = 0x280;
 
 /** Shadow page tables for one VM: see the file comment. */
 export class ShadowPageTables {
   /** The sync policy. */
   readonly policy: ShadowSyncPolicy;
+  /** How the guest runs on the shadow. */
+  readonly mode: ShadowMode;
   /** Counters (read them, do not write). */
   readonly stats: ShadowCounters = {
     faults: 0,
@@ -166,6 +187,10 @@ export class ShadowPageTables {
 
   private readonly hart: Hart;
   private readonly wp: boolean;
+  /** Guest mode: one view, leaves keep the guest's U bit, vsatp and the guest TLB. */
+  private readonly native: boolean;
+  /** Bits every leaf gets: V, A and D (the hart never writes them), and U unless in guest mode. */
+  private readonly leafBits: number;
   private readonly ram32: Int32Array;
   private readonly ramBase: number;
   private readonly guestSize: number;
@@ -205,7 +230,7 @@ export class ShadowPageTables {
   // The guest's MMU state.
   private satpLo = 0;
   private satpHi = 0;
-  private mode = 0; // 0 bare, 8 Sv39, 9 Sv48
+  private satpMode = 0; // 0 bare, 8 Sv39, 9 Sv48
   private vMode = 1; // guest privilege: 0 U, 1 S
   private sum = false;
   private mxr = false;
@@ -218,6 +243,14 @@ export class ShadowPageTables {
     this.hart = hart;
     this.policy = policy;
     this.wp = policy === "write-protect";
+    const mode = options.mode ?? "deprivileged";
+    if (mode !== "deprivileged" && mode !== "guest")
+      throw new RangeError(
+        `shadow-paging: mode must be "deprivileged" or "guest" (got ${JSON.stringify(mode)})`,
+      );
+    this.mode = mode;
+    this.native = mode === "guest";
+    this.leafBits = this.native ? LEAF & ~U : LEAF;
     this.ramBase = hart.ramBase;
     this.guestSize = guestRamSize;
     if (guestRamSize % 4096 !== 0 || guestRamSize > hart.ramSize) {
@@ -267,7 +300,7 @@ export class ShadowPageTables {
   setSatp(lo: number, hi: number): void {
     this.satpLo = lo;
     this.satpHi = hi;
-    this.mode = hi >>> 28;
+    this.satpMode = hi >>> 28;
     if (!this.wp) {
       // The hart drops its TLB on a satp write; the sfence policy drops the shadow likewise.
       this.stats.syncs++;
@@ -276,20 +309,40 @@ export class ShadowPageTables {
     this.activate();
   }
 
-  /** The guest's privilege (0 U, 1 S) or its sstatus.SUM changed. */
+  /**
+   * The guest's privilege (0 U, 1 S) or its sstatus.SUM changed. In guest
+   * mode the hart applies them itself: they only steer the guest's
+   * permission checks in {@link fill} and {@link translate}, so set them
+   * before each.
+   */
   setPrivilege(mode: number, sum: boolean): void {
     if (mode === this.vMode && sum === this.sum) return;
     this.vMode = mode;
     this.sum = sum;
-    this.activate();
+    if (!this.native) this.activate();
   }
 
-  /** The guest's sstatus.MXR changed (the caller sets the real MXR): SUM views fold it in, so drop them. */
+  /**
+   * The guest's sstatus.MXR changed (the caller sets the real MXR): SUM views
+   * fold it in, so drop them. In guest mode the hart applies vsstatus.MXR
+   * itself (as for {@link setPrivilege}).
+   */
   setMxr(mxr: boolean): void {
     if (mxr === this.mxr) return;
     this.mxr = mxr;
+    if (this.native) return;
     this.dropAll();
     this.activate();
+  }
+
+  /**
+   * The caller pointed the MMU elsewhere (guest mode: the guest turned
+   * translation off and runs behind the G-stage): the shadow is kept, but
+   * no TLB entry derives from it any more, and the next {@link activate}
+   * writes the root again.
+   */
+  deactivate(): void {
+    this.curRoot = -1;
   }
 
   /**
@@ -325,7 +378,7 @@ export class ShadowPageTables {
     }
   }
 
-  /** Point the real satp at the tree for the current address space and view (call once before running). */
+  /** Point the real satp (vsatp in guest mode) at the tree for the current address space and view (call once before running). */
   activate(): void {
     for (let attempt = 0; ; attempt++) {
       const root = this.rootFor();
@@ -333,8 +386,8 @@ export class ShadowPageTables {
         if (root !== this.curRoot) {
           this.curRoot = root;
           this.stats.rootSwitches++;
-          const mode = this.mode === 0 ? 8 : this.mode;
-          writeSatp(this.hart, this.poolPpn + root, mode);
+          const mode = this.satpMode === 0 ? 8 : this.satpMode;
+          writeCsr(this.hart, this.native ? VSATP : SATP, this.poolPpn + root, mode << 28);
         }
         return;
       }
@@ -418,7 +471,7 @@ export class ShadowPageTables {
     const pte = this.ram32[i]!;
     if ((pte & V) === 0) return -1;
     this.ram32[i] = pte | W | R;
-    this.hart.flushTlbPage(lo, hi);
+    this.flushPage(lo, hi);
     return loc;
   }
 
@@ -427,7 +480,7 @@ export class ShadowPageTables {
     const i = this.entryIdx(loc);
     const pte = this.ram32[i]!;
     if ((pte & V) !== 0) this.ram32[i] = pte & ~W;
-    this.hart.flushTlbPage(lo, hi);
+    this.flushPage(lo, hi);
   }
 
   // ---------------------------------------------------------------------------
@@ -437,7 +490,7 @@ export class ShadowPageTables {
     const ram32 = this.ram32;
     const ramBase = this.ramBase;
     const guestSize = this.guestSize;
-    const mode = this.mode;
+    const mode = this.satpMode;
     if (mode === 0) {
       // Translation off: physical addresses, below 4 GiB.
       if (hi !== 0) return this.fault(accessFaultCause(acc));
@@ -523,7 +576,9 @@ export class ShadowPageTables {
       const gpage = goff >>> 12;
       // The shadow leaf: the guest's permissions in this view; writable once dirty.
       let perm: number;
-      if (vMode === 0 || !u) perm = (pteLo & (R | X)) | ((pteLo & D) !== 0 ? pteLo & W : 0);
+      if (this.native)
+        perm = (pteLo & (R | X | U)) | ((pteLo & D) !== 0 ? pteLo & W : 0); // the hart checks U/SUM/MXR
+      else if (vMode === 0 || !u) perm = (pteLo & (R | X)) | ((pteLo & D) !== 0 ? pteLo & W : 0);
       else perm = (r || (mxr && x) ? R : 0) | (w && (pteLo & D) !== 0 ? W : 0); // SUM view: never executable
       if (level > 0) {
         sTab = this.childSplit(sTab, vpn, level, pteLo, pteHi);
@@ -582,18 +637,18 @@ export class ShadowPageTables {
     const idx = (lo >>> 12) & 0x1ff;
     const e = this.poolIdx + sTab * 1024 + idx * 2;
     const old = this.ram32[e]!;
-    const pte = (ppn << 10) | perm | LEAF;
+    const pte = (ppn << 10) | perm | this.leafBits;
     if (old !== pte) {
       this.ram32[e] = pte;
       this.ram32[e + 1] = 0;
       this.stats.ptesSynced++;
-      // Losing a permission or changing the page: the hart may cache the old entry.
+      // Losing a permission, changing U or the page: the hart may cache the old entry.
       if (
         (old & V) !== 0 &&
-        ((old & ~pte & (R | W | X)) !== 0 || old >>> 10 !== ppn) &&
+        ((old & ~pte & (R | W | X)) !== 0 || ((old ^ pte) & U) !== 0 || old >>> 10 !== ppn) &&
         this.tRoot[sTab] === this.curRoot
       )
-        this.hart.flushTlbPage(lo, hi);
+        this.flushPage(lo, hi);
       if (this.wp && (perm & W) !== 0 && !((old & W) !== 0 && old >>> 10 === ppn))
         this.rmapAdd(gpage, sTab * 512 + idx);
     }
@@ -696,7 +751,7 @@ export class ShadowPageTables {
       this.freeTree((pte >>> 10) - this.poolPpn);
       if (current) this.hart.flushTlb();
     } else if (current) {
-      this.hart.flushTlbPage(this.tVaLo[sTab]! | (vpn << 12), this.tVaHi[sTab]!);
+      this.flushPage(this.tVaLo[sTab]! | (vpn << 12), this.tVaHi[sTab]!);
     }
   }
 
@@ -806,7 +861,7 @@ export class ShadowPageTables {
 
   /** The root of the current address space's tree for the current view, created if need be; -1 if the pool is full. */
   private rootFor(): number {
-    const mode = this.mode;
+    const mode = this.satpMode;
     // Key: root page and mode (ASIDs are not tracked); translation off is one identity
     // address space, and so is every root outside the first 4 GiB (their walks all fault).
     const key = mode === 0 ? -1 : (this.satpHi & 0xfff) !== 0 ? -2 - mode : (this.satpLo >>> 0) * 16 + mode;
@@ -820,7 +875,7 @@ export class ShadowPageTables {
       this.stats.contexts++;
     }
     this.curCtx = ctx;
-    const view = mode === 0 ? 0 : this.vMode === 0 ? 0 : this.sum ? 2 : 1;
+    const view = mode === 0 || this.native ? 0 : this.vMode === 0 ? 0 : this.sum ? 2 : 1;
     const slot = ctx * VIEWS + view;
     let root = this.ctxRoot[slot]!;
     if (root >= 0) return root;
@@ -898,7 +953,7 @@ export class ShadowPageTables {
         this.stats.writeProtections++;
         this.stats.ptesSynced++;
         if (this.tRoot[p] === this.curRoot)
-          this.hart.flushTlbPage(this.tVaLo[p]! | ((loc & 511) << 12), this.tVaHi[p]!);
+          this.flushPage(this.tVaLo[p]! | ((loc & 511) << 12), this.tVaHi[p]!);
       }
       const next = this.rmNext[n]!;
       this.rmNext[n] = this.rmFree;
@@ -978,6 +1033,12 @@ export class ShadowPageTables {
     }
   }
 
+  /** Drop the hart's cached translations of the page at (lo, hi): the guest TLB in guest mode. */
+  private flushPage(lo: number, hi: number): void {
+    if (this.native) this.hart.flushGuestTlbPage(lo, hi);
+    else this.hart.flushTlbPage(lo, hi);
+  }
+
   // ---------------------------------------------------------------------------
   // Checking (tests and debugging; not on any hot path).
 
@@ -1019,7 +1080,16 @@ export class ShadowPageTables {
             if (options.safetyOnly) continue;
             const lo = this.tVaLo[p]! | (i << 12);
             const hi = this.tVaHi[p]!;
-            const vMode = this.ctxSatpHi[ctx]! >>> 28 === 0 ? 1 : view === 0 ? 0 : 1;
+            // Guest mode: the leaf's U bit says which privilege it serves (the guest's must agree).
+            const vMode = this.native
+              ? (pte & U) !== 0
+                ? 0
+                : 1
+              : this.ctxSatpHi[ctx]! >>> 28 === 0
+                ? 1
+                : view === 0
+                  ? 0
+                  : 1;
             const what = this.peekWalk(this.ctxSatpLo[ctx]!, this.ctxSatpHi[ctx]!, lo, hi, vMode, view === 2);
             const va = `0x${((hi >>> 0) * 4294967296 + (lo >>> 0)).toString(16)}`;
             if (what < 0) return `view ${view} of context ${ctx} maps ${va}, which the guest does not map`;
@@ -1081,9 +1151,4 @@ export class ShadowPageTables {
     }
     return -1;
   }
-}
-
-/** Point the real satp at shadow root page `ppn` with `mode` (ASID 0), through the hart's own CSR write (it flushes the TLB). */
-function writeSatp(hart: Hart, ppn: number, mode: number): void {
-  writeCsr(hart, SATP, ppn, mode << 28);
 }
