@@ -211,6 +211,14 @@ function buildProgram(io: Io): Command {
         .choices(Object.keys(COST_PROFILES))
         .conflicts("bare"),
     )
+    .addOption(
+      new Option(
+        "--exit-on <exits>",
+        "extra guest exits for a hardware-assisted strategy (repeatable): csr=all|none|sstatus,sie,..., wfi,sret,sfence,satp-write,ecall, exceptions=all|page-fault,breakpoint,..., interrupts=all|timer,external,software",
+      )
+        .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+        .conflicts("bare"),
+    )
     .option("--memory <size>", "RAM size (default 512M with --kernel, 64M with --bare)", parseMemorySize)
     .option(
       "--max-steps <n>",
@@ -258,6 +266,7 @@ function buildProgram(io: Io): Command {
       if (opts.firmware !== undefined) options.firmware = opts.firmware;
       if (opts.maxSteps !== undefined) options.maxSteps = opts.maxSteps;
       if (opts.costProfile !== undefined) options.costProfile = opts.costProfile;
+      if (opts.exitOn !== undefined) options.exitOn = opts.exitOn;
       if (opts.stats) options.stats = true;
       if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
       exitCode = await runGuest(options, io);
@@ -300,6 +309,7 @@ interface RunCommandOptions {
   append?: string;
   firmware?: string;
   costProfile?: string;
+  exitOn?: string[];
   memory?: number;
   maxSteps?: number;
   stats?: boolean;

@@ -3,6 +3,11 @@
  * one import and one entry in {@link SHIPPED_STRATEGIES}.
  */
 import { emulation } from "@hvkit/emulation";
+import {
+  hardwareAssistedNested,
+  hardwareAssistedShadow,
+  hardwareAssistedShadowWriteProtect,
+} from "@hvkit/hardware-assisted";
 import { getStrategy, listStrategies, registerStrategy, type StrategyDefinition } from "@hvkit/hypervisor";
 import { trapAndEmulateSfence, trapAndEmulateWriteProtect } from "@hvkit/trap-and-emulate";
 
@@ -11,6 +16,9 @@ export const SHIPPED_STRATEGIES: readonly StrategyDefinition[] = [
   emulation,
   trapAndEmulateSfence,
   trapAndEmulateWriteProtect,
+  hardwareAssistedNested,
+  hardwareAssistedShadow,
+  hardwareAssistedShadowWriteProtect,
 ];
 
 /** The strategy `hvkit run --kernel` uses without --strategy. */

@@ -8,6 +8,7 @@
  */
 import {
   HypervisorError,
+  parseExitOn,
   type RunResult,
   type StrategyDefinition,
   Vm,
@@ -60,6 +61,8 @@ export interface RunGuestOptions {
   maxSteps?: number;
   /** Cost-model profile for the modeled cycles. */
   costProfile?: string;
+  /** Extra guest exits, as `--exit-on` words (see parseExitOn in @hvkit/hypervisor). */
+  exitOn?: readonly string[];
   /** Print a statistics summary to stderr at the end. */
   stats?: boolean;
   /** Write the statistics as JSON to this file. */
@@ -123,6 +126,7 @@ function createVm(strategy: StrategyDefinition, options: RunGuestOptions, io: Io
   if (options.firmware !== undefined && options.firmware !== "builtin")
     config.firmware = io.readFile(options.firmware);
   if (options.costProfile !== undefined) config.costProfile = options.costProfile;
+  if (options.exitOn !== undefined) config.exitOn = parseExitOn(options.exitOn);
   return Vm.create(strategy, config);
 }
 
