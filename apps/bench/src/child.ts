@@ -11,7 +11,7 @@ import { COST_PROFILES, type CostProfile } from "@hvkit/hypervisor";
 import { BenchError } from "./errors.js";
 import { bootLinux, runHvkitKernel } from "./measure.js";
 import type { ChildJob, ChildMessage } from "./pool.js";
-import { benchStrategy } from "./strategies.js";
+import { benchStrategy, registerStrategyModules } from "./strategies.js";
 
 /** Workloads of the warm-up run that starts every hvkit-kernel job: user and kernel mode, traps, page faults, fork. */
 const WARM_UP = ["syscall", "ptemod", "forkwait"];
@@ -30,6 +30,7 @@ function failure(e: unknown): { code: string; message: string } {
 }
 
 async function run(job: ChildJob): Promise<void> {
+  await registerStrategyModules(job.modules);
   const strategy = benchStrategy(job.strategy);
   const profiles: CostProfile[] = job.profiles.map((name) => COST_PROFILES[name]!);
   if (job.kind === "hvkit") {

@@ -24,7 +24,7 @@ import { terminalReport } from "./report/terminal.js";
 import { loadResult, mergeResults } from "./results.js";
 import { runMatrix } from "./runner.js";
 import { type BenchResult, benchJsonSchema } from "./schema.js";
-import { benchStrategies } from "./strategies.js";
+import { benchStrategies, registerStrategyModules } from "./strategies.js";
 
 /** Where results go unless --out says otherwise (git-ignored). */
 export const DEFAULT_OUT_DIR = join(dirname(dirname(fileURLToPath(import.meta.url))), "results");
@@ -121,8 +121,15 @@ export function benchProgram(
     .option("--no-qemu", "do not boot QEMU for comparison")
     .option("--timeout <seconds>", "wall-clock limit of one run (default 600)", int)
     .option("-o, --out <dir>", "where to write the JSON, Markdown and HTML", DEFAULT_OUT_DIR)
+    .option(
+      "--with <modules>",
+      "comma-separated TypeScript/JavaScript modules whose exported strategy definitions are registered too (a strategy the CLI does not ship yet)",
+      list,
+    )
     .option("--list", "list the strategies, workloads and default sizes, and exit")
     .action(async (opts) => {
+      const modules: string[] = opts.with ?? [];
+      await registerStrategyModules(modules);
       if (opts.list) {
         io.stdout(listing());
         return;
@@ -138,6 +145,7 @@ export function benchProgram(
         ...(opts.boot === false ? { boot: false } : {}),
         ...(opts.qemu === false ? { qemu: false } : {}),
         ...(opts.timeout !== undefined ? { timeoutSeconds: opts.timeout } : {}),
+        modules,
       };
       const plan = planMatrix(options);
       io.stderr.write(

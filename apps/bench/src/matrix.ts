@@ -4,6 +4,7 @@
  * on a 2-core machine; `full` runs the workloads at the sizes of the
  * hvkit-kernel catalogue (forkwait: the paper's 40,000 in the larger run).
  */
+import { resolve } from "node:path";
 import { HVKIT_WORKLOADS, type HvkitWorkload } from "@hvkit/guests";
 import { COST_PROFILES, type CostProfile, type StrategyDefinition } from "@hvkit/hypervisor";
 import { BenchError } from "./errors.js";
@@ -67,6 +68,8 @@ export interface MatrixPlan {
   readonly timeoutMs: number;
   /** Things the plan decided that a reader should know (a baseline added, ...). */
   readonly notes: readonly string[];
+  /** Modules that registered strategies beyond the shipped ones (absolute paths; children import them too). */
+  readonly modules: readonly string[];
 }
 
 /** What the command line asks for (all optional). */
@@ -83,6 +86,8 @@ export interface MatrixOptions {
   boot?: boolean;
   qemu?: boolean;
   timeoutSeconds?: number;
+  /** Modules already imported with registerStrategyModules, passed on to the measuring processes. */
+  modules?: readonly string[];
 }
 
 const BENCH_KINDS = new Set(["nano", "macro"]);
@@ -132,7 +137,8 @@ export function planMatrix(options: MatrixOptions = {}): MatrixPlan {
     options.sizes !== undefined ||
     options.repetitions !== undefined ||
     options.bootRepetitions !== undefined ||
-    options.boot === false;
+    options.boot === false ||
+    (options.modules?.length ?? 0) > 0;
   let strategies: StrategyDefinition[];
   if (options.strategies && options.strategies.length > 0) {
     strategies = options.strategies.map((name) => {
@@ -209,5 +215,6 @@ export function planMatrix(options: MatrixOptions = {}): MatrixPlan {
     qemu: boot && options.qemu !== false,
     timeoutMs: positive("--timeout", options.timeoutSeconds, DEFAULT_TIMEOUT_S) * 1000,
     notes,
+    modules: (options.modules ?? []).map((m) => resolve(m)),
   };
 }

@@ -11,7 +11,7 @@ import { BenchError } from "./errors.js";
 import type { HvkitRunResult, LinuxBootResult } from "./measure.js";
 
 /** A job for one child: a strategy's hvkit-kernel workloads, or one Linux boot. */
-export type ChildJob =
+export type ChildJob = (
   | {
       kind: "hvkit";
       strategy: string;
@@ -28,7 +28,11 @@ export type ChildJob =
       initrdPath: string;
       profiles: string[];
       timeoutMs: number;
-    };
+    }
+) & {
+  /** Modules registering strategies beyond the shipped ones (`--with`), absolute paths. */
+  modules: string[];
+};
 
 /** What a child reports. */
 export type ChildMessage =

@@ -173,6 +173,7 @@ export async function runMatrix(
     events.cellFailed?.(cell, message);
   };
   const notes = [...plan.notes];
+  if (plan.modules.length > 0) notes.push(`strategies registered from ${plan.modules.join(", ")} (--with)`);
   const profiles = plan.profiles.map((p) => p.name);
   let manifest: LinuxManifest | undefined;
   let boot = plan.boot;
@@ -220,6 +221,7 @@ export async function runMatrix(
         items: plan.workloads.map((w) => ({ workload: w.name, n: w.n })),
         profiles,
         timeoutMs: plan.timeoutMs,
+        modules: [...plan.modules],
       };
       const label = (w: string) => `${strategy.name}: ${w} (repetition ${rep}/${plan.repetitions})`;
       events.advance?.(0, label(plan.workloads[0]!.name));
@@ -288,6 +290,7 @@ export async function runMatrix(
             initrdPath: manifest.initramfs.path,
             profiles,
             timeoutMs: plan.timeoutMs,
+            modules: [...plan.modules],
           },
           onMessage,
           plan.timeoutMs,

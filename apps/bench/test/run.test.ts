@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { readLinuxManifest } from "@hvkit/guests/node";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type BenchIo, main } from "../src/cli.js";
 import { BenchCollection, BenchResult, benchJsonSchema } from "../src/schema.js";
 import { browserSkip, checkPage } from "./browser.js";
@@ -48,7 +48,9 @@ describe("pnpm bench", () => {
   const dir = mkdtempSync(join(tmpdir(), "hvkit-bench-run-"));
   let json = "";
 
-  it("runs a small matrix and writes every output", async () => {
+  let small: { code: number; out: string; err: string };
+
+  beforeAll(async () => {
     const c = capture();
     const code = await main(
       [
@@ -64,7 +66,13 @@ describe("pnpm bench", () => {
       ],
       c.io,
     );
-    expect(code, c.err()).toBe(0);
+    small = { code, out: c.out(), err: c.err() };
+    json = small.out.match(/wrote (\S+\.json)/)?.[1] ?? "";
+  }, 300_000);
+
+  it("runs a small matrix and writes every output", () => {
+    const c = { out: () => small.out, err: () => small.err };
+    expect(small.code, small.err).toBe(0);
     expect(c.err()).toMatch(
       /custom matrix: 2 strategies \(emulation, trap-and-emulate\), 3 workloads x 2 repetitions/,
     );
@@ -72,12 +80,10 @@ describe("pnpm bench", () => {
     expect(c.err()).toMatch(/\[bench\s+\d+ s\] trap-and-emulate: syscall \(repetition 2\/2\)/);
     expect(c.out()).toMatch(/Modeled cycles per operation \(p4-2006\)/);
     expect(c.out()).toMatch(/│ ptemod\s+│ 21\.0\s+│/);
-    const written = c.out().match(/wrote (\S+\.json)/)![1]!;
     for (const ext of ["json", "md", "html"]) {
-      expect(existsSync(written.replace(/json$/, ext))).toBe(true);
+      expect(existsSync(json.replace(/json$/, ext))).toBe(true);
       expect(existsSync(join(dir, `latest.${ext}`))).toBe(true);
     }
-    json = written;
     const result = BenchResult.parse(JSON.parse(readFileSync(json, "utf8")));
     expect(result.failures).toBe(0);
     expect(result.run.matrix).toBe("custom");
@@ -97,6 +103,42 @@ describe("pnpm bench", () => {
     ).not.toBe("not measurable");
     const md = readFileSync(json.replace(/json$/, "md"), "utf8");
     expect(md).toMatch(/^# hvkit bench: custom matrix/);
+  }, 300_000);
+
+  it("--with registers a module's strategies in this process and in the measuring ones; a failing strategy fails its cells loudly", async () => {
+    const fixture = new URL("./strategies-fixture.ts", import.meta.url).pathname;
+    const c = capture();
+    const out = join(dir, "with");
+    const code = await main(
+      [
+        "--with",
+        fixture,
+        "-s",
+        "emulation-copy,refuses-everything",
+        "-w",
+        "ptemod",
+        "--no-boot",
+        "-r",
+        "1",
+        "-o",
+        out,
+      ],
+      c.io,
+    );
+    expect(code).toBe(1);
+    expect(c.err()).toMatch(/FAILED refuses-everything\/ptemod: .*this test strategy refuses every VM/);
+    expect(c.out()).toMatch(/│ ptemod\s+│ 21\.0\s+│ 21\.0 \(1\.00x\)\s+│ FAILED\s+│/);
+    const result = BenchResult.parse(JSON.parse(readFileSync(join(out, "latest.json"), "utf8")));
+    expect(result.run.matrix).toBe("custom");
+    expect(result.failures).toBe(1);
+    expect(result.cells.map((x) => [x.strategy, x.status])).toEqual([
+      ["emulation", "ok"],
+      ["emulation-copy", "ok"],
+      ["refuses-everything", "failed"],
+    ]);
+    expect(readFileSync(join(out, "latest.md"), "utf8")).toMatch(
+      /\*\*1 cell\(s\) failed; their figures do not count:\*\*/,
+    );
   }, 300_000);
 
   it("rejects a bad option with exit code 2 and the known names", async () => {
