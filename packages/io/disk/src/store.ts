@@ -74,6 +74,8 @@ export class MemoryStore implements BlockStore {
   readonly readOnly: boolean;
   #size: number;
   readonly #chunks = new Map<number, Uint8Array>();
+  /** Chunks shared with snapshots: copied before this store writes them. */
+  readonly #shared = new Set<number>();
 
   /** An empty store of size bytes (all holes). */
   constructor(size = 0, options: MemoryStoreOptions = {}) {
@@ -135,8 +137,10 @@ export class MemoryStore implements BlockStore {
       // growing again reads zeros as a file would.
       for (const index of [...this.#chunks.keys()]) {
         const start = index * CHUNK_SIZE;
-        if (start >= size) this.#chunks.delete(index);
-        else if (start + CHUNK_SIZE > size) this.#chunks.get(index)!.fill(0, size - start);
+        if (start >= size) {
+          this.#chunks.delete(index);
+          this.#shared.delete(index);
+        } else if (start + CHUNK_SIZE > size) this.#own(index).fill(0, size - start);
       }
     }
     this.#size = size;
@@ -147,11 +151,25 @@ export class MemoryStore implements BlockStore {
     return this.read(0, this.#size);
   }
 
-  /** An independent copy (copy-on-nothing: chunks are copied). */
+  /** An independent copy, cheap to take: chunks are shared until either store writes them. */
   snapshot(options: MemoryStoreOptions = {}): MemoryStore {
     const copy = new MemoryStore(this.#size, options);
-    for (const [index, chunk] of this.#chunks) copy.#chunks.set(index, chunk.slice());
+    for (const [index, chunk] of this.#chunks) {
+      copy.#chunks.set(index, chunk);
+      copy.#shared.add(index);
+      this.#shared.add(index);
+    }
     return copy;
+  }
+
+  /** A chunk this store may write in place. */
+  #own(index: number): Uint8Array {
+    let chunk = this.#chunks.get(index)!;
+    if (this.#shared.delete(index)) {
+      chunk = chunk.slice();
+      this.#chunks.set(index, chunk);
+    }
+    return chunk;
   }
 
   #put(offset: number, data: Uint8Array): void {
@@ -170,6 +188,8 @@ export class MemoryStore implements BlockStore {
         }
         chunk = new Uint8Array(CHUNK_SIZE);
         this.#chunks.set(index, chunk);
+      } else {
+        chunk = this.#own(index);
       }
       chunk.set(part, within);
       done += n;

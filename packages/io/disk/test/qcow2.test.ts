@@ -1,4 +1,3 @@
-import { deflateSync } from "fflate";
 import { describe, expect, it } from "vitest";
 import {
   checkQcow2,
@@ -11,7 +10,7 @@ import {
   RawImage,
   SECTOR_SIZE,
 } from "../src/index.js";
-import { errorCode, expectSameBytes, pattern, prng, randInt, readAll } from "./helpers.js";
+import { compressCluster, errorCode, expectSameBytes, pattern, prng, randInt, readAll } from "./helpers.js";
 
 /** A random workload against a plain byte-array model of the disk. */
 function workload(
@@ -262,7 +261,8 @@ describe("copy-on-write overlays", () => {
     const files = new Map<string, MemoryStore>();
     const base = pattern(512, 1);
     files.set("base.raw", MemoryStore.from(base));
-    const mid = createQcow2((files.set("mid.qcow2", new MemoryStore()), files.get("mid.qcow2")!), {
+    files.set("mid.qcow2", new MemoryStore());
+    const mid = createQcow2(files.get("mid.qcow2")!, {
       backingFile: "base.raw",
       backingFormat: "raw",
       backing: new RawImage(files.get("base.raw")!, { readOnly: true }),
@@ -280,7 +280,8 @@ describe("copy-on-write overlays", () => {
       resolveBacking,
       readOnly: true,
     });
-    const top = createQcow2((files.set("top.qcow2", new MemoryStore()), files.get("top.qcow2")!), {
+    files.set("top.qcow2", new MemoryStore());
+    const top = createQcow2(files.get("top.qcow2")!, {
       backingFile: "mid.qcow2",
       backing: midImage,
       clusterBits: 16,
@@ -366,64 +367,6 @@ describe("copy-on-write overlays", () => {
     ).toBe("DISK_UNSUPPORTED_FEATURE");
   });
 });
-
-/**
- * Turn guest cluster `guest` of an hvkit-made image (no backing, standard
- * cluster) into a compressed cluster: deflate its data to the end of the file,
- * point the L2 entry at it and move the refcount, as qemu-img convert -c lays
- * compressed clusters out.
- */
-export function compressCluster(store: MemoryStore, guest: number): void {
-  const image = Qcow2Image.open(store, { readOnly: true });
-  const cs = image.info.clusterSize;
-  const bits = Math.log2(cs);
-  const data = new Uint8Array(cs);
-  image.read((guest * cs) / SECTOR_SIZE, cs / SECTOR_SIZE, data);
-  const header = new DataView(store.read(0, 72).buffer);
-  const l1Offset = Number(header.getBigUint64(40));
-  const l2Entries = cs / 8;
-  const l2Offset =
-    Number(new DataView(store.read(l1Offset + Math.floor(guest / l2Entries) * 8, 8).buffer).getBigUint64(0)) &
-    ~(2 ** 63);
-  const entryAt = (l2Offset % 2 ** 56) + (guest % l2Entries) * 8;
-  const old = new DataView(store.read(entryAt, 8).buffer).getBigUint64(0);
-  const oldHost = Number(old & ((1n << 56n) - 512n));
-  const packed = deflateSync(data);
-  const offset = store.size + 100; // deliberately not sector-aligned
-  store.write(offset, packed);
-  const x = 62 - (bits - 8);
-  const extra = Math.floor((offset + packed.length - 1) / 512) - Math.floor(offset / 512);
-  const entry = (1n << 62n) | (BigInt(extra) << BigInt(x)) | BigInt(offset);
-  const e = new Uint8Array(8);
-  new DataView(e.buffer).setBigUint64(0, entry);
-  store.write(entryAt, e);
-  // Refcounts: the old cluster is now unreferenced, the new data's clusters referenced.
-  addRefcount16(store, oldHost / cs, -1);
-  for (
-    let c = Math.floor(offset / cs);
-    c <= Math.floor((offset + (extra + 1) * 512 - (offset % 512) - 1) / cs);
-    c++
-  ) {
-    addRefcount16(store, c, 1);
-  }
-}
-
-/** Change a 16-bit refcount directly (test images have refcount_order 4 and enough refcount blocks). */
-function addRefcount16(store: MemoryStore, cluster: number, delta: number): void {
-  const header = new DataView(store.read(0, 104).buffer);
-  const cs = 2 ** header.getUint32(20);
-  const reftable = Number(header.getBigUint64(48));
-  const perBlock = cs / 2;
-  const block = Number(
-    new DataView(store.read(reftable + Math.floor(cluster / perBlock) * 8, 8).buffer).getBigUint64(0),
-  );
-  if (block === 0) throw new Error("test image needs a refcount block there");
-  const at = block + (cluster % perBlock) * 2;
-  const v = store.read(at, 2);
-  const view = new DataView(v.buffer);
-  view.setUint16(0, view.getUint16(0) + delta);
-  store.write(at, v);
-}
 
 describe("compressed clusters", () => {
   it("read as their inflated data, and a write moves the cluster out (freeing the compressed bytes)", () => {

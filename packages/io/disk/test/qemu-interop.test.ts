@@ -250,7 +250,7 @@ describe.skipIf(skipWithoutQemu)("images made by QEMU open and read correctly", 
     const cases: Array<[string[], string]> = [
       [["-o", "compression_type=zstd"], "zstd"],
       [["-o", "extended_l2=on"], "extended L2"],
-      [["-o", "data_file=" + file("data")], "external data file"],
+      [["-o", `data_file=${file("data")}`], "external data file"],
       [
         [
           "--object",

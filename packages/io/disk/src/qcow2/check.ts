@@ -53,7 +53,8 @@ export function checkQcow2(store: BlockStore): Qcow2CheckResult {
     messages.push(`ERROR ${message}`);
     corruptions++;
   };
-  const refs = new Map<number, number>();
+  // References per cluster; a region may end less than a cluster past the end of the file.
+  const refs = new Uint32Array(Math.ceil(fileLength / cs) + 2);
   const inc = (offset: number, size: number) => {
     if (size <= 0) return;
     // qemu-img check: a region ending a cluster or more past the end of the file.
@@ -64,7 +65,7 @@ export function checkQcow2(store: BlockStore): Qcow2CheckResult {
       return;
     }
     for (let c = Math.floor(offset / cs); c <= Math.floor((offset + size - 1) / cs); c++) {
-      refs.set(c, (refs.get(c) ?? 0) + 1);
+      refs[c]!++;
     }
   };
   const read = (offset: number, length: number): Uint8Array | null => {
@@ -77,11 +78,11 @@ export function checkQcow2(store: BlockStore): Qcow2CheckResult {
   const refEntries = (cs * 8) >> refOrder;
   const reftable = read(h.refcountTableOffset, h.refcountTableClusters * cs);
   const blockCache = new Map<number, DataView | null>();
+  const rv = reftable ? viewOf(reftable) : null;
   const stored = (cluster: number): number => {
-    if (!reftable) return 0;
+    if (!reftable || !rv) return 0;
     const index = Math.floor(cluster / refEntries);
     if (index * 8 >= reftable.length) return 0;
-    const rv = viewOf(reftable);
     const offset = rv.getUint32(index * 8) * TWO32 + rv.getUint32(index * 8 + 4);
     if (offset === 0 || offset % cs !== 0) return 0;
     let block = blockCache.get(offset);
@@ -190,8 +191,7 @@ export function checkQcow2(store: BlockStore): Qcow2CheckResult {
     }
   }
   inc(h.refcountTableOffset, h.refcountTableClusters * cs);
-  if (reftable) {
-    const rv = viewOf(reftable);
+  if (reftable && rv) {
     for (let i = 0; i < reftable.length / 8; i++) {
       const offset = rv.getUint32(i * 8) * TWO32 + rv.getUint32(i * 8 + 4);
       if (offset === 0) continue;
@@ -236,9 +236,14 @@ export function checkQcow2(store: BlockStore): Qcow2CheckResult {
   // Compare.
   let leaks = 0;
   let last = Math.ceil(fileLength / cs);
-  for (const c of refs.keys()) if (c + 1 > last) last = c + 1;
+  let allocated = 0;
+  for (let c = 0; c < refs.length; c++) {
+    if (refs[c] === 0) continue;
+    allocated++;
+    if (c + 1 > last) last = c + 1;
+  }
   for (let c = 0; c < last; c++) {
-    const want = refs.get(c) ?? 0;
+    const want = refs[c]!;
     const have = stored(c);
     if (have < want) {
       error(`cluster ${c} refcount=${have} reference=${want}`);
@@ -247,5 +252,5 @@ export function checkQcow2(store: BlockStore): Qcow2CheckResult {
       leaks++;
     }
   }
-  return { corruptions, leaks, allocatedClusters: refs.size, messages };
+  return { corruptions, leaks, allocatedClusters: allocated, messages };
 }

@@ -471,6 +471,7 @@ export function parseSnapshots(
     throw corrupt(`the snapshot table at ${hex(start)} is beyond the end of the ${store.size}-byte image`);
   }
   let off = start;
+  let end = start;
   for (let i = 0; i < header.nbSnapshots; i++) {
     if (off + 40 > store.size || off + 40 - start > MAX_SNAPSHOT_TABLE_BYTES) {
       throw corrupt(`snapshot table entry ${i} runs past the end of the image`);
@@ -505,9 +506,11 @@ export function parseSnapshots(
       throw corrupt(`snapshot "${name}" has an L1 table beyond the end of the image`);
     }
     snapshots.push({ id, name, l1TableOffset, l1Size, vmStateSize, diskSize });
+    end = off + length;
     off += Math.ceil(length / 8) * 8;
   }
-  return { snapshots, tableLength: off - start };
+  // QEMU writes the table without the last entry's padding, so the file may end there.
+  return { snapshots, tableLength: end - start };
 }
 
 /** What the header writer lays out in the first cluster. */

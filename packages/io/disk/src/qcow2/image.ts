@@ -160,6 +160,9 @@ export class Qcow2Image implements DiskImage {
   readonly #l2Cache = new Map<number, Table>();
   readonly #refCache = new Map<number, Table>();
   #freeHint = 0;
+  /** The L2 table used last, and its offset (0 when none). */
+  #lastL2Offset = 0;
+  #lastL2: Table | null = null;
   #readOnly: boolean;
   #modified = false;
   #closed = false;
@@ -332,14 +335,30 @@ export class Qcow2Image implements DiskImage {
     let pos = sector * SECTOR_SIZE;
     const end = pos + count * SECTOR_SIZE;
     let out = 0;
+    // Data clusters that follow each other in the file are read with one store read.
+    let runHost = 0;
+    let runOut = 0;
+    let runLength = 0;
     while (pos < end) {
       const guestCluster = Math.floor(pos / cs);
       const within = pos - guestCluster * cs;
       const n = Math.min(cs - within, end - pos);
-      this.#readGuest(guestCluster, within, into.subarray(out, out + n));
+      const host = this.#readGuest(guestCluster, within, into.subarray(out, out + n));
+      if (host >= 0 && runLength > 0 && runHost + runLength === host + within) {
+        runLength += n;
+      } else {
+        if (runLength > 0) this.#readHost(runHost, into.subarray(runOut, runOut + runLength));
+        runLength = 0;
+        if (host >= 0) {
+          runHost = host + within;
+          runOut = out;
+          runLength = n;
+        }
+      }
       pos += n;
       out += n;
     }
+    if (runLength > 0) this.#readHost(runHost, into.subarray(runOut, runOut + runLength));
   }
 
   write(sector: number, data: Uint8Array): void {
@@ -421,12 +440,17 @@ export class Qcow2Image implements DiskImage {
 
   // ---- reading ----
 
-  #readGuest(guestCluster: number, within: number, dst: Uint8Array): void {
+  /**
+   * Fill dst from part of a guest cluster, except for a plain data cluster:
+   * then return its (checked) host offset for the caller to read, so that
+   * neighbouring clusters can be read at once. Returns -1 when dst is filled.
+   */
+  #readGuest(guestCluster: number, within: number, dst: Uint8Array): number {
     const l1Index = Math.floor(guestCluster / this.#l2Entries);
     const l2 = this.#l2For(l1Index);
     if (l2 === null) {
       this.#readUnallocated(guestCluster, within, dst);
-      return;
+      return -1;
     }
     const at = (guestCluster % this.#l2Entries) * 8;
     const hi = l2.view.getUint32(at);
@@ -434,19 +458,19 @@ export class Qcow2Image implements DiskImage {
     if (hi & HI_COMPRESSED) {
       const data = this.#decompress(hi, lo, guestCluster);
       dst.set(data.subarray(within, within + dst.length));
-      return;
+      return -1;
     }
     const offset = this.#standardOffset(hi, lo, guestCluster);
     if (lo & LO_ZERO) {
       dst.fill(0);
-      return;
+      return -1;
     }
     if (offset === 0) {
       this.#readUnallocated(guestCluster, within, dst);
-      return;
+      return -1;
     }
     this.#checkData(offset, guestCluster);
-    this.#readHost(offset + within, dst);
+    return offset;
   }
 
   /** Host bytes into dst; a data cluster's tail past the end of the file reads as zeros. */
@@ -472,7 +496,8 @@ export class Qcow2Image implements DiskImage {
   /** The whole current content of a guest cluster (for copy-on-write). */
   #readCluster(guestCluster: number): Uint8Array {
     const buf = new Uint8Array(this.#clusterSize);
-    this.#readGuest(guestCluster, 0, buf);
+    const host = this.#readGuest(guestCluster, 0, buf);
+    if (host >= 0) this.#readHost(host, buf);
     return buf;
   }
 
@@ -741,6 +766,8 @@ export class Qcow2Image implements DiskImage {
       this.#meta.delete(cluster);
       this.#l2Cache.delete(cluster * this.#clusterSize);
       this.#refCache.delete(cluster * this.#clusterSize);
+      this.#lastL2Offset = 0;
+      this.#lastL2 = null;
       this.#compressed = null;
       if (cluster < this.#freeHint) this.#freeHint = cluster;
     }
@@ -764,14 +791,18 @@ export class Qcow2Image implements DiskImage {
   #l2For(l1Index: number): Table | null {
     const offset = this.#l1Entry(l1Index);
     if (offset === 0) return null;
-    const cached = this.#l2Cache.get(offset);
-    if (cached) {
+    // Sequential I/O stays in one L2 table: skip the LRU bookkeeping for it.
+    if (offset === this.#lastL2Offset) return this.#lastL2!;
+    let table = this.#l2Cache.get(offset);
+    if (table) {
       this.#l2Cache.delete(offset);
-      this.#l2Cache.set(offset, cached);
-      return cached;
+      this.#l2Cache.set(offset, table);
+    } else {
+      table = tableOf(this.#store.read(offset, this.#clusterSize));
+      this.#cache(this.#l2Cache, offset, table);
     }
-    const table = tableOf(this.#store.read(offset, this.#clusterSize));
-    this.#cache(this.#l2Cache, offset, table);
+    this.#lastL2Offset = offset;
+    this.#lastL2 = table;
     return table;
   }
 

@@ -81,6 +81,22 @@ export class RecordingStore implements BlockStore {
   }
 
   /**
+   * Storage after a crash after each number of writes in turn: yields n = 0
+   * (the initial content), 1, ... mutations. The store yielded is reused;
+   * take snapshot() to keep or change it.
+   */
+  *crashes(): Generator<{ readonly n: number; readonly store: MemoryStore }> {
+    const out = this.#initial.snapshot();
+    let n = 0;
+    yield { n, store: out };
+    for (const op of this.#ops) {
+      if (op.kind === "flush") continue;
+      apply(out, op);
+      yield { n: ++n, store: out };
+    }
+  }
+
+  /**
    * Storage after a power loss once n mutations had been issued, when the
    * device may have reordered writes between flushes: every mutation before
    * the last flush issued before the n-th is persisted; of those after it,
@@ -102,6 +118,37 @@ export class RecordingStore implements BlockStore {
     }
     for (const p of pending) if (random() < 0.5) apply(out, p);
     return out;
+  }
+
+  /**
+   * powerLoss() for every n in turn, trials times each: yields n = 0, 1, ...
+   * with a fresh store per trial (cheap: chunks are shared copy-on-write).
+   */
+  *powerLosses(
+    random: () => number,
+    trials = 1,
+  ): Generator<{ readonly n: number; readonly store: MemoryStore }> {
+    const durable = this.#initial.snapshot();
+    let pending: StoreOp[] = [];
+    let n = 0;
+    const emit = function* (): Generator<{ readonly n: number; readonly store: MemoryStore }> {
+      for (let t = 0; t < trials; t++) {
+        const out = durable.snapshot();
+        for (const p of pending) if (random() < 0.5) apply(out, p);
+        yield { n, store: out };
+      }
+    };
+    yield* emit();
+    for (const op of this.#ops) {
+      if (op.kind === "flush") {
+        for (const p of pending) apply(durable, p);
+        pending = [];
+        continue;
+      }
+      pending.push(op);
+      n++;
+      yield* emit();
+    }
   }
 }
 
