@@ -231,8 +231,10 @@ export function benchProgram(
 
 function listing(): string {
   const lines = ["strategies (registered):"];
-  for (const s of benchStrategies()) {
-    lines.push(`  ${s.name.padEnd(26)} cpu ${s.techniques.cpu}, memory ${s.techniques.memory}`);
+  const strategies = benchStrategies();
+  const width = Math.max(...strategies.map((s) => s.name.length));
+  for (const s of strategies) {
+    lines.push(`  ${s.name.padEnd(width)}  cpu ${s.techniques.cpu}, memory ${s.techniques.memory}`);
   }
   lines.push("workloads (n: default size; each runs with n and 2n operations):");
   for (const w of benchWorkloads()) {
