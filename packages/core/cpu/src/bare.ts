@@ -12,7 +12,8 @@
 import { type IsaProfile, readElf } from "@hvkit/isa";
 import { ExitReason, Irq } from "./constants.js";
 import { CpuError } from "./errors.js";
-import { Hart } from "./hart.js";
+import { Hart, type HartEngine } from "./hart.js";
+import type { TranslationOptions } from "./jit/translator.js";
 import { EmptyBus } from "./memory.js";
 import { S } from "./state.js";
 
@@ -35,6 +36,10 @@ export interface BareMachineOptions {
   isaProfile?: IsaProfile;
   /** Give the hart the H extension (default false). */
   hypervisor?: boolean;
+  /** The hart's execution engine (default "interpreter"). */
+  engine?: HartEngine;
+  /** Tuning of the translator (engine "translator"). */
+  translation?: TranslationOptions;
 }
 
 /** The outcome of a bare-metal run. */
@@ -70,6 +75,8 @@ export class BareMachine {
       pmpEntries: options.pmpEntries ?? 0,
       ...(options.isaProfile ? { isaProfile: options.isaProfile } : {}),
       hypervisor: options.hypervisor ?? false,
+      ...(options.engine ? { engine: options.engine } : {}),
+      ...(options.translation ? { translation: options.translation } : {}),
     });
     this.onOutput = options.onOutput ?? (() => {});
     this.hart.onWatchedStore = (pa) => this.watched(pa);

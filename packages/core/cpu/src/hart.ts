@@ -48,6 +48,12 @@ import { HartExit } from "./exit.js";
 import { executeFloat } from "./fp-exec.js";
 import { Fpu } from "./fpu.js";
 import { GuestExitControls, GuestInstruction, GuestStat } from "./guest.js";
+import {
+  BlockTranslator,
+  type SensitiveRewriter,
+  type TranslationOptions,
+  type TranslatorHost,
+} from "./jit/translator.js";
 import type { DeviceBus, HartMemory } from "./memory.js";
 import { K, S } from "./state.js";
 
@@ -322,6 +328,19 @@ const INTERPRET_SLICE = 1 << 16;
 /** pmpPagePerm marker: a PMP region boundary cuts the page, so each access is checked. */
 const PMP_PAGE_SPLIT = 0x80;
 
+/**
+ * Translated engine: most steps the interpreter runs for the dispatcher on a
+ * page with no translation before handing back (it also hands back when it
+ * enters a translated or hot page), so a loop on a cold page is counted
+ * towards its hotness every this many steps.
+ */
+const COLD_CHUNK = 1024;
+/** Steps the interpreter runs when the budget ends inside a translated block. */
+const MISS_CHUNK = 32;
+
+/** Execution engines. */
+export type HartEngine = "interpreter" | "translator";
+
 /** Options for constructing a hart. */
 export interface HartOptions {
   /** RAM and devices. */
@@ -345,6 +364,14 @@ export interface HartOptions {
    * Default false: then every H instruction and CSR is illegal.
    */
   hypervisor?: boolean;
+  /**
+   * The execution engine: "interpreter" (default, the reference) or
+   * "translator" (hot code translated into JavaScript by a basic-block
+   * translator, cold code interpreted; the same results step for step).
+   */
+  engine?: HartEngine;
+  /** Tuning of the translator (engine "translator"). */
+  translation?: TranslationOptions;
 }
 
 /** A RISC-V RV64GC hart. */
@@ -494,6 +521,19 @@ export class Hart {
 
   private readonly expand = compressedExpansionTable();
 
+  // The translator engine (setEngine("translator")).
+  private jit: BlockTranslator | null = null;
+  /** Set while the translated engine's dispatcher runs the interpreter: it hands back on entering a hot page. */
+  private jitActive = false;
+  /** The interpreter handed back to the dispatcher at a page entry. */
+  private jitPageStop = false;
+  /** Internal (translated code): decode word of the instruction that faulted. */
+  jitA = 0;
+  /** Internal (translated code): steps of the last translated run that did not retire (a fault, a callout). */
+  jitShort = 0;
+  /** Instructions decoded (decode-cache fills, by the interpreter or the translator). */
+  decodedInstructions = 0;
+
   constructor(options: HartOptions) {
     const { ram, ramBase, bus } = options.memory;
     if (ram.length % 4096 !== 0 || ram.length > 0x80000000) {
@@ -544,6 +584,60 @@ export class Hart {
     }
     this.fpu = new Fpu(this.x);
     this.reset(0n);
+    if ((options.engine ?? "interpreter") !== "interpreter") {
+      this.setEngine(options.engine ?? "interpreter", options.translation);
+    }
+  }
+
+  /** The execution engine in use. */
+  get engine(): HartEngine {
+    return this.jit === null ? "interpreter" : "translator";
+  }
+
+  /** The block translator (engine "translator"), or null. */
+  get translator(): BlockTranslator | null {
+    return this.jit;
+  }
+
+  /**
+   * Select the execution engine. "translator" starts with an empty
+   * translation cache; `rewriter` lets a strategy rewrite sensitive
+   * instructions in translated code (binary translation). Returns the
+   * translator, or null for the interpreter.
+   */
+  setEngine(
+    engine: HartEngine,
+    options: TranslationOptions = {},
+    rewriter: SensitiveRewriter | null = null,
+  ): BlockTranslator | null {
+    if (engine !== "interpreter" && engine !== "translator") {
+      throw new CpuError("CPU_BAD_OPTION", `engine "${engine}": use "interpreter" or "translator"`);
+    }
+    if (engine === "interpreter") {
+      this.jit = null;
+      return null;
+    }
+    const host: TranslatorHost = {
+      hart: this,
+      x: this.x,
+      ram: this.ram,
+      ram8: this.ram8,
+      ram16: this.ram16,
+      ramU16: this.ramU16,
+      ram32: this.ram32,
+      rtag: this.rtag,
+      rtagHi: this.rtagHi,
+      roff: this.roff,
+      wtag: this.wtag,
+      wtagHi: this.wtagHi,
+      woff: this.woff,
+      ops: O as unknown as Readonly<Record<string, number>>,
+      pages: this.ramSize >>> 12,
+      decode: (page, slot) => this.decodeForTranslation(page, slot),
+      decodedB: () => this.decB,
+    };
+    this.jit = new BlockTranslator(host, options, rewriter);
+    return this.jit;
   }
 
   /** Reset the hart (privileged spec 3.4): M-mode, MIE=0, MPRV=0, pc = `pc`. RAM is untouched. */
@@ -661,7 +755,7 @@ export class Hart {
       let limit = Math.min(remaining, INTERPRET_SLICE);
       const deadline = this.stepsToTimerDeadline();
       if (deadline < limit) limit = deadline;
-      const steps = this.interpret(limit);
+      const steps = this.jit !== null ? this.execute(limit) : this.interpret(limit);
       remaining -= steps;
       if (exit.reason !== ExitReason.BUDGET) return exit.reason;
     }
@@ -1808,6 +1902,7 @@ export class Hart {
     const cache = this.codeCache[page];
     if (cache) cache.fill(0);
     this.pageFlags[page]! &= ~PF_CODE;
+    if (this.jit !== null) this.jit.invalidatePage(page);
     // The running loop must re-enter the page through fetchPage, which marks it
     // as code again (keeping its stores on the slow path) if it still executes there.
     this.fTag = TLB_INVALID;
@@ -1931,8 +2026,35 @@ export class Hart {
     if (cacheable) {
       this.fCache[slot << 1] = a;
       this.fCache[(slot << 1) | 1] = this.decB;
+      this.decodedInstructions++;
     }
     return a;
+  }
+
+  /**
+   * For the translator: decode-cache word A of the instruction at halfword
+   * `slot` of RAM page `page` (decoding it into the cache if needed; word B in
+   * decB), or 0 when it is a 32-bit instruction straddling the page end.
+   */
+  private decodeForTranslation(page: number, slot: number): number {
+    let cache = this.codeCache[page];
+    if (!cache) {
+      cache = new Int32Array(4096);
+      this.codeCache[page] = cache;
+    }
+    const a = cache[slot << 1]!;
+    if (a !== 0) {
+      this.decB = cache[(slot << 1) | 1]!;
+      return a;
+    }
+    const i = (page << 11) + slot;
+    const half = this.ramU16[i]!;
+    if ((half & 3) === 3 && slot === 2047) return 0;
+    const w = this.predecode((half & 3) === 3 ? half | (this.ramU16[i + 1]! << 16) : half);
+    cache[slot << 1] = w;
+    cache[(slot << 1) | 1] = this.decB;
+    this.decodedInstructions++;
+    return w;
   }
 
   /** Decode raw instruction bits into decode-cache words A (returned) and B (decB). */
@@ -2123,6 +2245,12 @@ export class Hart {
         fTagHi = this.fTagHi;
         cache = this.fCache;
         slow = this.resync; // the walk's A/D update may have hit code
+        // Under the translated engine: hand back to the dispatcher on entering a hot page.
+        if (this.jitActive && n !== 0 && this.jit!.hotEntry(this.fOff >>> 12)) {
+          this.jitPageStop = true;
+          this.finishRun(n, retired, entryPriv);
+          return n;
+        }
       }
       const slot = (pcLo & 0xfff) >>> 1;
       let a = cache[slot << 1]!;
@@ -2594,6 +2722,11 @@ export class Hart {
           const r = this.executeSystem(a, b, npcLo, npcHi);
           slow = true;
           if (r === SYS_EXCEPTION) break;
+          if (r === SYS_EMULATED) {
+            // A strategy emulated it (binary translation's callout): it set pc and retired it.
+            this.finishRun(n, retired, entryPriv);
+            return n;
+          }
           if (r === SYS_EXIT) {
             retired++;
             this.pcLo = this.nextLo;
@@ -2640,6 +2773,179 @@ export class Hart {
     this.pcHi = pcHi;
     this.finishRun(n, retired, entryPriv);
     return n;
+  }
+
+  /**
+   * The translated engine's dispatcher: run up to `limit` steps, entering
+   * translated code (a region of the block cache) wherever the pc has a
+   * block, and the interpreter elsewhere; the interpreter hands back on
+   * entering a hot page, and misses on hot pages get translated. Returns the
+   * steps executed; stops where the interpreter would (an exception, a
+   * resync, an exit), so both engines give the same results step for step.
+   */
+  private execute(limit: number): number {
+    const jit = this.jit!;
+    const exit = this.exit;
+    exit.reason = ExitReason.BUDGET;
+    const mode = this.fetchMode();
+    const ctx = mode | (jit.context << 3);
+    this.stepsInRun = 0;
+    this.retiredInRun = 0;
+    let n = 0;
+    this.jitActive = true;
+    while (n < limit) {
+      if ((this.pcLo & PAGE_MASK) !== this.fTag || this.pcHi !== this.fTagHi) {
+        if (!this.fetchPage()) {
+          this.takePending(0);
+          this.finishRun(1, 0, mode);
+          n++;
+          break;
+        }
+      }
+      const page = this.fOff >>> 12;
+      const off = this.pcLo & 0xfff;
+      // A page that a PMP boundary cuts is never the fetch page: each fetch is checked, so it is interpreted.
+      const uniform = this.fTag !== TLB_INVALID;
+      let region = uniform ? jit.lookup(page, ctx, off) : null;
+      let want = 0;
+      if (region === null && uniform) {
+        want = jit.observe(page, ctx, off);
+        if (want === 0) region = jit.lookup(page, ctx, off);
+      }
+      if (region !== null) {
+        const steps = region.fn(off, limit - n, this.pcLo & PAGE_MASK, this.pcHi);
+        if (steps !== 0) {
+          jit.hits++;
+          const short = this.jitShort;
+          this.jitShort = 0;
+          this.finishRun(steps, steps - short, mode);
+          n += steps;
+          if (this.exc !== 0) {
+            this.takePending(this.jitA);
+            break;
+          }
+          if (this.resync || exit.reason !== ExitReason.BUDGET) break;
+          continue;
+        }
+        // The budget ends inside the block: the interpreter runs the rest.
+      }
+      // Cold code: a stretch; a hot page: one block, so the dispatcher sees the next block entry.
+      want = Math.min(limit - n, want > 0 ? want : want < 0 ? COLD_CHUNK : MISS_CHUNK);
+      const k = this.interpret(want);
+      n += k;
+      if (this.jitPageStop) {
+        this.jitPageStop = false;
+        if (this.resync) break;
+        continue;
+      }
+      if (k < want || this.resync || exit.reason !== ExitReason.BUDGET) break;
+    }
+    this.jitActive = false;
+    return n;
+  }
+
+  /**
+   * Internal (translated code): the slow path of the load `a` (a decode-cache
+   * word) at pc (pcLo, pcHi), `steps` into the run: loads, extends and writes
+   * rd. Returns 0 to go on, 1 to end the translated run (a pending exception
+   * with pc on the load, or a resync with pc after it).
+   */
+  jitLoad(lo: number, hi: number, a: number, pcLo: number, pcHi: number, steps: number): number {
+    this.pcLo = pcLo;
+    this.pcHi = pcHi;
+    this.stepsInRun = steps; // a device may read the time (CLINT mtime)
+    const op = a & 0xff;
+    const size = op === O.LD ? 8 : op === O.LW || op === O.LWU ? 4 : op === O.LB || op === O.LBU ? 1 : 2;
+    let vLo = this.loadSlow(lo, hi, size);
+    if (this.exc !== 0) {
+      this.jitA = a;
+      this.jitShort = 1;
+      return 1;
+    }
+    let vHi = 0;
+    switch (op) {
+      case O.LB:
+        vLo = (vLo << 24) >> 24;
+        vHi = vLo >> 31;
+        break;
+      case O.LH:
+        vLo = (vLo << 16) >> 16;
+        vHi = vLo >> 31;
+        break;
+      case O.LW:
+        vHi = vLo >> 31;
+        break;
+      case O.LD:
+        vHi = this.ldHi;
+        break;
+      default:
+        vLo &= size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+    }
+    const rd = (a >>> 7) & 0x7e;
+    this.x[rd] = vLo;
+    this.x[rd | 1] = vHi;
+    return this.resync ? this.jitStep(a) : 0;
+  }
+
+  /** Internal (translated code): the slow path of the store `a` (value from its rs2); returns as jitLoad. */
+  jitStore(lo: number, hi: number, a: number, pcLo: number, pcHi: number, steps: number): number {
+    this.pcLo = pcLo;
+    this.pcHi = pcHi;
+    this.stepsInRun = steps;
+    const op = a & 0xff;
+    const r2 = (a >>> 18) & 0x3e;
+    this.storeSlow(
+      lo,
+      hi,
+      op === O.SD ? 8 : op === O.SW ? 4 : op === O.SB ? 1 : 2,
+      this.x[r2]!,
+      this.x[r2 | 1]!,
+    );
+    if (this.exc !== 0) {
+      this.jitA = a;
+      this.jitShort = 1;
+      return 1;
+    }
+    return this.resync ? this.jitStep(a) : 0;
+  }
+
+  /** Move pc past the instruction `a` at pc; returns 1. */
+  private jitStep(a: number): number {
+    const len = a & A_COMPRESSED ? 2 : 4;
+    const lo = (this.pcLo + len) | 0;
+    if (lo >>> 0 < len) this.pcHi = (this.pcHi + 1) | 0;
+    this.pcLo = lo;
+    return 1;
+  }
+
+  /**
+   * Internal (translated code): an instruction executed out of line (system,
+   * CSR, atomic, floating point). Returns 0 to go on, 1 to end the
+   * translated run with pc (and the pending exception or exit) in the hart.
+   */
+  jitSystem(a: number, b: number, pcLo: number, pcHi: number, steps: number): number {
+    this.pcLo = pcLo;
+    this.pcHi = pcHi;
+    this.stepsInRun = steps;
+    this.retiredInRun = steps - 1;
+    const len = a & A_COMPRESSED ? 2 : 4;
+    const nLo = (pcLo + len) | 0;
+    const nHi = nLo >>> 0 < len ? (pcHi + 1) | 0 : pcHi;
+    const r = this.executeSystem(a, b, nLo, nHi);
+    if (r === SYS_EXCEPTION) {
+      this.jitA = a;
+      this.jitShort = 1;
+      return 1;
+    }
+    if (r === SYS_EMULATED) {
+      this.jitShort = 1;
+      this.resync = true;
+      return 1;
+    }
+    if (r === SYS_NEXT && !this.resync) return 0;
+    this.pcLo = this.nextLo;
+    this.pcHi = this.nextHi;
+    return 1;
   }
 
   /** Count a finished run of the interpreter; `mode` is the mode index it ran in (0 U, 1 S, 3 M, 4 VU, 5 VS). */
@@ -2890,6 +3196,17 @@ export class Hart {
     this.nextLo = npcLo;
     this.nextHi = npcHi;
     const op = a & 0xff;
+    const jit = this.jit;
+    if (jit !== null && jit.rewriter !== null && jit.isSystemOp(op)) {
+      // Binary translation's interpreter fallback: the strategy emulates sensitive instructions.
+      const len = a & A_COMPRESSED ? 2 : 4;
+      const raw = this.peekInstruction();
+      const ctx = this.fetchMode() | (jit.context << 3);
+      if (jit.rewriter.interpret(ctx, len === 2 ? raw & 0xffff : raw, len)) {
+        this.resync = true;
+        return SYS_EMULATED;
+      }
+    }
     switch (op) {
       case O.ILLEGAL:
         return this.illegal(b);
@@ -3394,6 +3711,8 @@ const SYS_NEXT = 0;
 const SYS_EXCEPTION = 1;
 const SYS_RESYNC = 2;
 const SYS_EXIT = 3;
+/** A strategy's rewriter emulated the instruction: pc and retirement are done. */
+const SYS_EMULATED = 4;
 
 /**
  * Key of the superpage region at `level` (1: 2 MiB, 2: 1 GiB, 3: 512 GiB)

@@ -13,7 +13,7 @@ import { checkVirtualizable } from "@hvkit/isa";
 import type { ShadowSyncPolicy } from "@hvkit/shadow-paging";
 import { TrapAndEmulateVmm } from "./vmm.js";
 
-export { TrapAndEmulateVmm } from "./vmm.js";
+export { S_INTERRUPTS, TrapAndEmulateVmm, VCPU, type VmmOptions, VSTATUS_BITS } from "./vmm.js";
 
 /** Options of {@link trapAndEmulate}. */
 export interface TrapAndEmulateOptions {

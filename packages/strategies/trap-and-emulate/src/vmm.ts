@@ -51,18 +51,42 @@ import {
 import { INSN_SRET, INSN_WFI, Mem, MemInsn } from "./decode.js";
 
 /** sstatus bits the virtual CPU keeps (FS is the real one). */
-const VSTATUS_BITS = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
+export const VSTATUS_BITS = MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM | MSTATUS.MXR;
 /** Supervisor interrupts: SSI, STI, SEI (what mideleg delegates and sie implements). */
-const S_INTERRUPTS = (1 << Irq.SSI) | (1 << Irq.STI) | (1 << Irq.SEI);
+export const S_INTERRUPTS = (1 << Irq.SSI) | (1 << Irq.STI) | (1 << Irq.SEI);
 
-// Virtual CSR slots (lo, hi pairs) in `vcsr`.
-const V_STVEC = 0;
-const V_SSCRATCH = 2;
-const V_SEPC = 4;
-const V_SCAUSE = 6;
-const V_STVAL = 8;
-const V_SENVCFG = 10;
-const V_SATP = 12;
+/**
+ * Where the virtual CPU's state lives in {@link TrapAndEmulateVmm.vcsr}:
+ * 64-bit CSRs as (lo, hi) pairs, the rest one slot each. One typed array, so
+ * generated code (binary translation) can read and write it directly.
+ */
+export const VCPU = {
+  STVEC: 0,
+  SSCRATCH: 2,
+  SEPC: 4,
+  SCAUSE: 6,
+  STVAL: 8,
+  SENVCFG: 10,
+  SATP: 12,
+  /** The guest's sstatus bits kept here (VSTATUS_BITS). */
+  STATUS: 14,
+  /** The guest's sie. */
+  SIE: 15,
+  /** The guest's scounteren. */
+  SCOUNTEREN: 16,
+  /** The guest's privilege: PRV_U or PRV_S. */
+  MODE: 17,
+  /** Slots. */
+  SIZE: 18,
+} as const;
+
+const V_STVEC = VCPU.STVEC;
+const V_SSCRATCH = VCPU.SSCRATCH;
+const V_SEPC = VCPU.SEPC;
+const V_SCAUSE = VCPU.SCAUSE;
+const V_STVAL = VCPU.STVAL;
+const V_SENVCFG = VCPU.SENVCFG;
+const V_SATP = VCPU.SATP;
 
 /** Emulated instructions, for the counters. */
 const EMU_NAMES = [
@@ -117,35 +141,64 @@ export interface VmmOptions {
   readonly shadow: ShadowSyncPolicy;
 }
 
-/** The trap-and-emulate VMM bound to one VM. */
+/**
+ * The trap-and-emulate VMM bound to one VM. Its virtual CPU, shadow paging
+ * and exit handling are also the base of the binary-translation VMM, which
+ * reaches the same state from translated code instead of through traps.
+ */
 export class TrapAndEmulateVmm implements StrategyInstance {
-  private readonly core: VmCore;
-  private readonly hart: Hart;
-  private readonly x: Int32Array;
-  private readonly counters_: Float64Array;
+  protected readonly core: VmCore;
+  protected readonly hart: Hart;
+  protected readonly x: Int32Array;
+  protected readonly counters_: Float64Array;
   /** The shadow page tables (created at start). */
   shadow!: ShadowPageTables;
   private readonly policy: ShadowSyncPolicy;
 
   // The virtual CPU.
+  /**
+   * The guest's supervisor state by the slots of {@link VCPU}: stvec,
+   * sscratch, sepc, scause, stval, senvcfg, satp (lo, hi pairs), the sstatus
+   * bits kept here, sie, scounteren and the guest's privilege.
+   */
+  readonly vcsr = new Int32Array(VCPU.SIZE);
+
   /** The guest's privilege: PRV_U or PRV_S. */
-  vMode: number = PRV_S;
+  get vMode(): number {
+    return this.vcsr[VCPU.MODE]!;
+  }
+  set vMode(mode: number) {
+    this.vcsr[VCPU.MODE] = mode;
+  }
   /** The guest's sstatus bits kept here (VSTATUS_BITS). */
-  vStatus = 0;
+  get vStatus(): number {
+    return this.vcsr[VCPU.STATUS]!;
+  }
+  set vStatus(bits: number) {
+    this.vcsr[VCPU.STATUS] = bits;
+  }
   /** The guest's sie. */
-  vSie = 0;
+  get vSie(): number {
+    return this.vcsr[VCPU.SIE]!;
+  }
+  set vSie(bits: number) {
+    this.vcsr[VCPU.SIE] = bits;
+  }
   /** The guest's scounteren. */
-  vScounteren = 0;
-  /** The guest's stvec, sscratch, sepc, scause, stval, senvcfg, satp (lo, hi pairs). */
-  readonly vcsr = new Int32Array(14);
+  get vScounteren(): number {
+    return this.vcsr[VCPU.SCOUNTEREN]!;
+  }
+  set vScounteren(bits: number) {
+    this.vcsr[VCPU.SCOUNTEREN] = bits;
+  }
 
   // Accounting.
   /** Exits by hart cause (exceptions), [32 + irq] interrupts. */
   private readonly trapCounts = new Float64Array(64);
   /** Emulated instructions by EMU_NAMES index. */
-  private readonly emuCounts = new Float64Array(EMU_NAMES.length);
+  protected readonly emuCounts = new Float64Array(EMU_NAMES.length);
   /** Emulated CSR accesses: [csr * 2] reads, [csr * 2 + 1] writes. */
-  private readonly csrCounts = new Float64Array(4096 * 2);
+  protected readonly csrCounts = new Float64Array(4096 * 2);
   /** Traps reflected into the guest kernel, by cause. */
   private readonly reflected = new Float64Array(32);
   /** Interrupts injected, by irq. */
@@ -166,6 +219,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
     this.x = core.hart.x;
     this.counters_ = core.hart.counters;
     this.policy = options.shadow;
+    this.vMode = PRV_S;
   }
 
   /** Take over the boot CPU state the VMM core left (S-mode at the kernel entry) and deprivilege it. */
@@ -317,7 +371,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   // The virtual trap: delivery into the guest kernel (privileged spec 4.1.1, 3.1.6.1).
 
   /** Reflect a synchronous exception into the guest kernel. */
-  private reflect(cause: number, tvalLo: number, tvalHi: number): boolean {
+  protected reflect(cause: number, tvalLo: number, tvalHi: number): boolean {
     const ev = this.core.events;
     this.core.countExit("exception");
     ev.vmExit++;
@@ -358,15 +412,19 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** Switch the guest's privilege and re-derive the real machine state that depends on it. */
-  private setMode(mode: number): void {
+  protected setMode(mode: number): void {
     if (mode !== this.vMode) {
       const k = this.counters_;
       if (this.vMode === PRV_S) this.settleInstret();
       else this.uMark = k[CounterSlot.INSTRET_U]!;
       this.vMode = mode;
+      this.modeChanged();
     }
     this.applyMode();
   }
+
+  /** The guest's privilege changed (a hook for strategies built on this VMM). */
+  protected modeChanged(): void {}
 
   /** Count what the guest retired in virtual S-mode (in real U-mode) as S-mode instructions. */
   private settleInstret(): void {
@@ -377,7 +435,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
     this.uMark = k[CounterSlot.INSTRET_U]!;
   }
 
-  private applyMode(): void {
+  protected applyMode(): void {
     const c = this.hart.csr;
     // Counters: the guest kernel's own access rules (mcounteren only); its user programs: its scounteren.
     c[CsrSlot.SCOUNTEREN] = this.vMode === PRV_U ? this.vScounteren : -1;
@@ -386,7 +444,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** The real mie: the guest's sie while the guest could take an interrupt, else nothing. */
-  private updateInterrupts(): void {
+  protected updateInterrupts(): void {
     const enabled = this.vMode === PRV_U || (this.vStatus & MSTATUS.SIE) !== 0;
     const mie = enabled ? this.vSie : 0;
     const c = this.hart.csr;
@@ -397,14 +455,14 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** An emulated instruction retires: count it as the hart would have, and step past it. */
-  private advance(length: number): void {
+  protected advance(length: number): void {
     const hart = this.hart;
     const lo = (hart.pcLo + length) | 0;
     if (lo >>> 0 < length) hart.pcHi = (hart.pcHi + 1) | 0;
     hart.pcLo = lo;
   }
 
-  private retire(length: number): void {
+  protected retire(length: number): void {
     const k = this.counters_;
     k[CounterSlot.INSTRET]! += 1;
     k[CounterSlot.INSTRET_U]! += 1; // moved to S by settleInstret when the guest is in virtual S
@@ -415,7 +473,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   // Privileged instructions from the guest kernel.
 
   /** Emulate a SYSTEM instruction the guest kernel trapped on; false when it is illegal in S-mode too. */
-  private emulatePrivileged(insn: number): boolean {
+  protected emulatePrivileged(insn: number): boolean {
     if ((insn & 0x7f) !== 0x73) return false;
     const funct3 = (insn >>> 12) & 7;
     if (funct3 === 0) {
@@ -428,7 +486,8 @@ export class TrapAndEmulateVmm implements StrategyInstance {
     return this.csr(insn, funct3);
   }
 
-  private charge(what: number, reason: string): void {
+  /** Account one emulated privileged instruction (`what`: an EMU_NAMES index): here an exit and its emulation. */
+  protected charge(what: number, reason: string): void {
     const ev = this.core.events;
     this.core.countExit(reason);
     ev.vmExit++;
