@@ -12,6 +12,7 @@ import { createOverlayFile, createQcow2File, openDiskImageFile } from "../src/no
 import {
   errorCode,
   expectSameBytes,
+  hasQemu,
   loadStore,
   pattern,
   prng,
@@ -71,6 +72,10 @@ function expectQemuAgrees(path: string, model: Uint8Array, leaks = 0): void {
   expect(check.leaks, check.raw).toBe(leaks);
   expectSameBytes(qemuRaw(path, tmp.dir), model, `qemu-img convert of ${path}`);
 }
+
+it.runIf(process.env.CI)("qemu-img and qemu-io are installed (CI runs the interop tests)", () => {
+  expect(hasQemu, "install Debian's qemu-utils: apt-get install -y qemu-utils").toBe(true);
+});
 
 describe.skipIf(skipWithoutQemu)("images made by QEMU open and read correctly", () => {
   it("an empty qemu-img create image: header, features and zeros", () => {
