@@ -44,7 +44,9 @@ export {
   DEFAULT_INIT_SCRIPT,
   FALLBACK_APPLETS,
   gzipInitramfs,
+  INIT_MODULE_DIR,
   INIT_SCRIPT_PATH,
+  type InitramfsModule,
   initProgram,
 } from "./initramfs.js";
 export {

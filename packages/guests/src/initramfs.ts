@@ -1,7 +1,8 @@
 /**
  * A minimal busybox initramfs: /bin/busybox with applet symlinks, /dev/console,
- * and an /init that mounts the kernel filesystems, runs a script chosen at
- * build time, reports its exit status on the console and powers off.
+ * and an /init that mounts the kernel filesystems, loads the kernel modules
+ * it carries (in /lib/modules, in order), runs a script chosen at build
+ * time, reports its exit status on the console and powers off.
  */
 import { gzipSync } from "fflate";
 import { type CpioEntry, type CpioWriteOptions, writeCpio } from "./cpio.js";
@@ -23,8 +24,24 @@ export const FALLBACK_APPLETS: readonly string[] = (
   "test true umount uname uptime wc"
 ).split(" ");
 
-/** The /init program: PID 1, run by the kernel with only HOME and TERM set. */
-export function initProgram(): string {
+/** Where the initramfs keeps the kernel modules /init loads. */
+export const INIT_MODULE_DIR = "/lib/modules";
+
+/** A kernel module for the initramfs: /init loads it with insmod (uncompressed: busybox insmod reads it as is). */
+export interface InitramfsModule {
+  /** File name without ".ko", e.g. "virtio_blk". */
+  name: string;
+  /** The uncompressed .ko. */
+  data: Uint8Array;
+}
+
+/**
+ * The /init program: PID 1, run by the kernel with only HOME and TERM set.
+ * `modules` are loaded in the order given, after the kernel filesystems are
+ * mounted (so devtmpfs shows the devices they bind); a failure is reported
+ * and the script runs anyway.
+ */
+export function initProgram(modules: readonly string[] = []): string {
   return [
     "#!/bin/sh",
     "# hvkit initramfs: mount the kernel filesystems, run the build-time script, power off.",
@@ -32,6 +49,7 @@ export function initProgram(): string {
     "mount -t proc proc /proc",
     "mount -t sysfs sysfs /sys",
     "mount -t devtmpfs devtmpfs /dev",
+    ...modules.map((m) => `insmod ${INIT_MODULE_DIR}/${m}.ko || echo "INSMOD-FAILED ${m}"`),
     `sh ${INIT_SCRIPT_PATH}`,
     'echo "EXIT-STATUS=$?"',
     // -f: call reboot(2) directly; there is no init daemon to ask.
@@ -79,13 +97,24 @@ export interface BusyboxInitramfsOptions {
   script?: string;
   /** Applets to link in /bin (default: every applet in the binary's table, else `FALLBACK_APPLETS`). */
   applets?: readonly string[];
-  /** More members (kernel modules, test programs); they may not replace the layout's own. */
+  /** Kernel modules /init loads before the script, in this order (e.g. virtio_mmio, virtio_blk). */
+  modules?: readonly InitramfsModule[];
+  /** More members (test programs, data); they may not replace the layout's own. */
   extra?: readonly CpioEntry[];
 }
 
 /** The members of a busybox initramfs, unsorted (`writeCpio` sorts). */
 export function busyboxInitramfsEntries(options: BusyboxInitramfsOptions): CpioEntry[] {
   const applets = options.applets ?? busyboxAppletNames(options.busybox) ?? FALLBACK_APPLETS;
+  const modules = options.modules ?? [];
+  for (const m of modules) {
+    if (!/^[A-Za-z0-9_-]+$/.test(m.name)) {
+      throw new GuestsError(
+        "GUESTS_BAD_OPTION",
+        `module name ${JSON.stringify(m.name)} must be a file name without ".ko" (letters, digits, _ and -)`,
+      );
+    }
+  }
   const entries: CpioEntry[] = [
     { type: "dir", path: "bin" },
     { type: "dir", path: "dev" },
@@ -98,9 +127,20 @@ export function busyboxInitramfsEntries(options: BusyboxInitramfsOptions): CpioE
     { type: "dir", path: "sys" },
     { type: "dir", path: "tmp", mode: 0o1777 },
     { type: "file", path: "bin/busybox", data: options.busybox, mode: 0o755 },
-    { type: "file", path: "init", data: initProgram(), mode: 0o755 },
+    { type: "file", path: "init", data: initProgram(modules.map((m) => m.name)), mode: 0o755 },
     { type: "file", path: INIT_SCRIPT_PATH, data: options.script ?? DEFAULT_INIT_SCRIPT, mode: 0o755 },
   ];
+  if (modules.length > 0) {
+    entries.push({ type: "dir", path: "lib" }, { type: "dir", path: INIT_MODULE_DIR.slice(1) });
+    for (const m of modules) {
+      entries.push({
+        type: "file",
+        path: `${INIT_MODULE_DIR.slice(1)}/${m.name}.ko`,
+        data: m.data,
+        mode: 0o644,
+      });
+    }
+  }
   for (const applet of new Set(applets)) {
     if (applet === "busybox") continue;
     if (applet.includes("/") || applet === "" || applet === "." || applet === "..") {

@@ -66,3 +66,13 @@ export {
   linuxContractGuest,
   linuxTranscript,
 } from "./linux-guest.js";
+export {
+  buildLinuxInitramfs,
+  LINUX_EXT4_MODULES,
+  LINUX_VIRTIO_BLK_MODULES,
+  LINUX_VIRTIO_RNG_MODULES,
+  type LinuxInitramfsOptions,
+  type ReadLinuxModulesOptions,
+  readLinuxModules,
+  stripModuleSignature,
+} from "./linux-modules.js";
