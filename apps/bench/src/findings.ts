@@ -150,18 +150,25 @@ export const FINDINGS: readonly FindingDef[] = [
     },
   },
   {
-    id: "nested-paging-closes-the-gap",
+    id: "nested-paging-beats-shadow-paging",
     claim:
-      "Nested paging closes the gap: hardware assistance with nested paging beats it with shadow paging on ptemod, pgfault and forkwait, and is no slower than binary translation on forkwait",
-    source: `${ADAMS_AGESEN_SOURCE}: "missing MMU virtualization was the main cause"; Core 2 forkwait VT ${ADAMS_AGESEN_FORKWAIT.core2.vt} s vs BT ${ADAMS_AGESEN_FORKWAIT.core2.bt} s before nested paging`,
-    needs: ["hwNested", "hwShadow", "bt"],
+      "The MMU was first-generation hardware's main cost: with nested paging, hardware assistance beats itself with shadow paging on ptemod, pgfault and forkwait",
+    source: `${ADAMS_AGESEN_SOURCE}: "missing MMU virtualization was the main cause" of VT-x losing to BT`,
+    needs: ["hwNested", "hwShadow"],
     evaluate(c) {
       const rows = ["ptemod", "pgfault", "forkwait"].map((w) => pair(c, "hwNested", "hwShadow", w));
+      return { ok: rows.every((r) => r.x < r.y), detail: rows.map((r) => r.text).join("; ") };
+    },
+  },
+  {
+    id: "nested-paging-closes-the-gap",
+    claim:
+      "Nested paging closes the gap to binary translation: hardware assistance with nested paging is no slower than BT on forkwait",
+    source: `${ADAMS_AGESEN_SOURCE}: forkwait VT ${FW.vt} s vs BT ${FW.bt} s without nested paging (Core 2: ${ADAMS_AGESEN_FORKWAIT.core2.vt} s vs ${ADAMS_AGESEN_FORKWAIT.core2.bt} s)`,
+    needs: ["hwNested", "bt"],
+    evaluate(c) {
       const fork = pair(c, "hwNested", "bt", "forkwait");
-      return {
-        ok: rows.every((r) => r.x < r.y) && fork.x <= fork.y,
-        detail: [...rows.map((r) => r.text), fork.text].join("; "),
-      };
+      return { ok: fork.x <= fork.y, detail: fork.text };
     },
   },
   {
