@@ -2,8 +2,10 @@
  * Debian's unmodified kernel on a virtio-blk disk under emulation: the
  * initramfs loads virtio_mmio, virtio_blk and ext4 (Debian builds them as
  * modules), mounts /dev/vda, writes files and powers off; the next boot
- * reads them back. The disk is an ext2 file system made by the host's
- * mkfs.ext2 (e2fsprogs) in a raw image file, and then a qcow2
+ * reads them back. A virtio-rng and a virtio-console (built into Debian's
+ * kernel) sit in the next slots and serve /dev/hwrng and /dev/hvc0. The
+ * disk is an ext2 file system made by the host's mkfs.ext2 (e2fsprogs) in
+ * a raw image file, and then a qcow2
  * copy-on-write overlay over that image (@hvkit/disk): the writes land in
  * the overlay, the base stays untouched, and host tools (debugfs, e2fsck,
  * qemu-img) agree with what the guest saw. The artifacts come from
@@ -24,7 +26,7 @@ import {
   readLinuxManifest,
 } from "@hvkit/guests/node";
 import { Vm, type VmConfig } from "@hvkit/hypervisor";
-import { type BlockBackend, VirtioBlk, VirtioRng, virtioMmio } from "@hvkit/virtio";
+import { type BlockBackend, VirtioBlk, VirtioConsole, VirtioRng, virtioMmio } from "@hvkit/virtio";
 import { afterAll, describe, expect, it } from "vitest";
 import { emulation } from "../src/index.js";
 
@@ -59,6 +61,7 @@ echo "hello: $(cat /mnt/hello.txt)"
 echo "lines: $(wc -l < /mnt/lines.txt) last: $(tail -n 1 /mnt/lines.txt)"
 umount /mnt
 echo "hwrng: $(head -c 16 /dev/hwrng | wc -c) bytes"
+echo "hello over hvc0" > /dev/hvc0
 echo READ-OK
 `;
 
@@ -66,12 +69,18 @@ function boot(script: string, disk: BlockBackend) {
   if (!manifest) throw new Error("no Linux artifacts: run `pnpm linux:fetch`");
   const blk = new VirtioBlk({ backend: disk, serial: "hvkit-test" });
   const rng = new VirtioRng({ seed: 1 });
+  let hvc = "";
+  const con = new VirtioConsole({
+    onOutput: (b) => {
+      hvc += new TextDecoder().decode(b);
+    },
+  });
   const config: VmConfig = {
     kernel: readFileSync(manifest.kernel.path),
     initrd: buildLinuxInitramfs(manifest, { script, modules: MODULES }),
     cmdline: "console=ttyS0",
     memory: 512 * 1024 * 1024,
-    devices: [virtioMmio(blk), virtioMmio(rng)],
+    devices: [virtioMmio(blk), virtioMmio(rng), virtioMmio(con)],
   };
   const vm = Vm.create(emulation, config);
   const decoder = new TextDecoder();
@@ -87,6 +96,7 @@ function boot(script: string, disk: BlockBackend) {
     exitStatus: r.exitStatus,
     blk,
     rng,
+    hvc: () => hvc,
     vm,
   };
 }
@@ -123,7 +133,7 @@ describe.skipIf((!manifest || !haveMkfs) && !inCi)(
       expect(spawnSync("e2fsck", ["-fn", base]).status).toBe(0);
     }, 300_000);
 
-    it("boot 2 reads the files back (and the virtio-rng gives /dev/hwrng bytes)", () => {
+    it("boot 2 reads the files back (and virtio-rng feeds /dev/hwrng, virtio-console carries /dev/hvc0)", () => {
       const disk = openDiskImageFile(base, { readOnly: true });
       const r = boot(READ, disk);
       disk.close();
@@ -134,6 +144,7 @@ describe.skipIf((!manifest || !haveMkfs) && !inCi)(
       expect(r.output).toContain("[vda] 65536 512-byte logical blocks");
       expect(r.blk.counters.writes).toBe(0);
       expect(r.rng.counters.bytesWritten).toBeGreaterThanOrEqual(16);
+      expect(r.hvc()).toContain("hello over hvc0");
       expect(r.exitStatus).toBe(0);
     }, 300_000);
 
