@@ -422,6 +422,48 @@ export class HardwareAssistedVmm implements StrategyInstance {
   }
 
   /**
+   * Shadow paging: a page fault at a device address (guest-physical `gpa`) by
+   * an aligned integer load or store (LB..LD, SB..SD, compressed ones
+   * included: `exit.insn` arrives expanded), performed as an MMIO exit would
+   * be. False for any other instruction.
+   */
+  private plainMmio(e: HartExit, gpa: number): boolean {
+    const insn = e.insn;
+    const op = insn & 0x7f;
+    const f3 = (insn >>> 12) & 7;
+    if ((op !== 0x03 || f3 === 7) && (op !== 0x23 || f3 > 3)) return false;
+    const size = 1 << (f3 & 3);
+    if ((e.tvalLo & (size - 1)) !== 0) return false; // misaligned: bytewise, as the hart does it
+    const hart = this.hart;
+    const bus = hart.bus;
+    const x = hart.x;
+    if (op === 0x23) {
+      const r2 = 2 * ((insn >>> 20) & 31);
+      const lo = size === 1 ? x[r2]! & 0xff : size === 2 ? x[r2]! & 0xffff : x[r2]!;
+      if (!bus.store(gpa, size as 1 | 2 | 4 | 8, lo, size === 8 ? x[r2 + 1]! : 0))
+        return this.inject(Cause.STORE_ACCESS, e.tvalLo, e.tvalHi);
+    } else {
+      if (!bus.load(gpa, size as 1 | 2 | 4 | 8)) return this.inject(Cause.LOAD_ACCESS, e.tvalLo, e.tvalHi);
+      const rd = (insn >>> 7) & 31;
+      if (rd !== 0) {
+        let lo = bus.dataLo | 0;
+        let hi = size === 8 ? bus.dataHi | 0 : 0;
+        if (size < 8) {
+          const sh = 32 - 8 * size;
+          lo = f3 < 4 ? (lo << sh) >> sh : (lo << sh) >>> sh;
+          hi = f3 < 4 ? lo >> 31 : 0;
+        }
+        x[2 * rd] = lo | 0;
+        x[2 * rd + 1] = hi;
+      }
+    }
+    this.mmioExits++;
+    this.retire();
+    this.skip(e.insnLength || 4);
+    return true;
+  }
+
+  /**
    * A guest-page fault (G-stage): an access the MMIO exit does not cover
    * (misaligned, floating point, atomic, a fetch, a guest page-table read)
    * outside guest RAM. The VMM's RAM and beyond 4 GiB: the access fault the
@@ -579,7 +621,9 @@ export class HardwareAssistedVmm implements StrategyInstance {
         this.core.countExit("mmio");
         this.charge(3, 1);
         ev.mmioEmulation++;
-        // The access as the hart makes it: on the guest's own tables behind the G-stage.
+        // A plain aligned load or store: done here, as an MMIO exit would be. Anything else as
+        // the hart makes it: on the guest's own tables behind the G-stage, through a window.
+        if (acc !== Access.FETCH && this.plainMmio(e, gpa)) return true;
         return this.singleStep(-1);
       }
       default: {

@@ -302,7 +302,9 @@ describe("the device probe", () => {
     expect(c["nested.tablePages"]).toBe(c["nested.tablePagesPeak"]! - 2);
     expect(nested.vm.stats.steps).toBe(base.vm.stats.steps);
     const shadow = runGuest(hardwareAssistedShadow, probe);
-    expect(shadow.vm.stats.counters["mmio.windows"]).toBeGreaterThan(c["mmio.windows"]!);
+    // Shadow paging: plain accesses done directly, the odd ones (and fetches) through windows.
+    expect(shadow.vm.stats.counters["mmio.exits"]).toBeGreaterThan(10);
+    expect(shadow.vm.stats.counters["mmio.windows"]).toBeGreaterThan(5);
     expect(shadow.vm.stats.steps).toBe(base.vm.stats.steps);
   });
 });
