@@ -355,12 +355,21 @@ export class HardwareAssistedVmm implements StrategyInstance {
     }
   }
 
-  /** Deliver a synchronous exception to the guest kernel (VS-mode), as the hart would have. */
+  /** An exit that ends in a synchronous exception for the guest kernel: count and charge it, deliver it. */
   private inject(cause: number, tvalLo: number, tvalHi: number): boolean {
     this.core.countExit("exception");
-    this.charge(3, 1);
+    this.charge(3, 0);
+    return this.deliver(cause, tvalLo, tvalHi);
+  }
+
+  /**
+   * Deliver a synchronous exception to the guest kernel (VS-mode), as the hart
+   * would have, for an exit already counted: the exit took the step the trap
+   * takes, and the hart delivers through hedeleg to vstvec.
+   */
+  private deliver(cause: number, tvalLo: number, tvalHi: number): boolean {
+    this.core.events.exitControlWrite++; // the event to inject
     this.injected[cause & 31]!++;
-    // The exit took the step the trap takes; the hart delivers through hedeleg to vstvec.
     this.hart.deliverTrap(cause, false, tvalLo, tvalHi);
     return true;
   }
@@ -411,10 +420,10 @@ export class HardwareAssistedVmm implements StrategyInstance {
     const size = e.size as 1 | 2 | 4 | 8;
     if (e.write) {
       if (e.gpaHi !== 0 || !bus.store(pa, size, e.dataLo, e.dataHi))
-        return this.inject(Cause.STORE_ACCESS, e.tvalLo, e.tvalHi);
+        return this.deliver(Cause.STORE_ACCESS, e.tvalLo, e.tvalHi);
       this.hart.completeExit();
     } else {
-      if (e.gpaHi !== 0 || !bus.load(pa, size)) return this.inject(Cause.LOAD_ACCESS, e.tvalLo, e.tvalHi);
+      if (e.gpaHi !== 0 || !bus.load(pa, size)) return this.deliver(Cause.LOAD_ACCESS, e.tvalLo, e.tvalHi);
       this.hart.completeExit(bus.dataLo | 0, size === 8 ? bus.dataHi | 0 : 0);
     }
     this.retire();
@@ -441,9 +450,9 @@ export class HardwareAssistedVmm implements StrategyInstance {
       const r2 = 2 * ((insn >>> 20) & 31);
       const lo = size === 1 ? x[r2]! & 0xff : size === 2 ? x[r2]! & 0xffff : x[r2]!;
       if (!bus.store(gpa, size as 1 | 2 | 4 | 8, lo, size === 8 ? x[r2 + 1]! : 0))
-        return this.inject(Cause.STORE_ACCESS, e.tvalLo, e.tvalHi);
+        return this.deliver(Cause.STORE_ACCESS, e.tvalLo, e.tvalHi);
     } else {
-      if (!bus.load(gpa, size as 1 | 2 | 4 | 8)) return this.inject(Cause.LOAD_ACCESS, e.tvalLo, e.tvalHi);
+      if (!bus.load(gpa, size as 1 | 2 | 4 | 8)) return this.deliver(Cause.LOAD_ACCESS, e.tvalLo, e.tvalHi);
       const rd = (insn >>> 7) & 31;
       if (rd !== 0) {
         let lo = bus.dataLo | 0;
@@ -673,7 +682,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
         oldLo = this.vSatpLo;
         oldHi = this.vSatpHi;
       } else {
-        if (!readCsr(hart, num)) return this.inject(Cause.ILLEGAL_INSTRUCTION, e.insn, 0);
+        if (!readCsr(hart, num)) return this.deliver(Cause.ILLEGAL_INSTRUCTION, e.insn, 0);
         oldLo = hart.csrLo;
         oldHi = hart.csrHi;
       }
@@ -693,7 +702,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
         // An unsupported mode makes the whole write have no effect (privileged spec 4.1.11).
         if (mode === 0 || mode === 8 || mode === 9) this.setGuestSatp(nLo | 0, nHi | 0);
       } else if (!writeCsr(hart, num, nLo | 0, nHi | 0))
-        return this.inject(Cause.ILLEGAL_INSTRUCTION, e.insn, 0);
+        return this.deliver(Cause.ILLEGAL_INSTRUCTION, e.insn, 0);
     }
     hart.completeExit(oldLo, oldHi);
     this.retire();
@@ -720,7 +729,8 @@ export class HardwareAssistedVmm implements StrategyInstance {
         }
         // A system call of the guest's user program: the guest kernel's, as the hart would deliver it.
         this.core.countExit("ecall");
-        return this.inject(Cause.ECALL_U, 0, 0);
+        this.charge(1, 0);
+        return this.deliver(Cause.ECALL_U, 0, 0);
       case GuestInstruction.WFI: {
         this.core.countExit("wfi");
         this.charge(1, 1);
@@ -752,7 +762,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
         this.core.countExit("sfence.vma");
         this.charge(2, 1);
         const insn = e.insn;
-        if (insn >>> 25 !== 0x09) return this.inject(Cause.ILLEGAL_INSTRUCTION, insn, 0); // hfence: no H for the guest
+        if (insn >>> 25 !== 0x09) return this.deliver(Cause.ILLEGAL_INSTRUCTION, insn, 0); // hfence: no H for the guest
         const rs1 = (insn >>> 15) & 31;
         const lo = hart.x[2 * rs1]!;
         const hi = hart.x[2 * rs1 + 1]!;
