@@ -8,6 +8,7 @@ import {
   Cause,
   CounterSlot,
   CsrSlot,
+  EXIT_REASON_NAMES,
   ExitReason,
   type Hart,
   Irq,
@@ -393,7 +394,7 @@ export class Vm implements VmCore {
       return true;
     }
     if (this.instance.handleExit?.(e)) return true;
-    this.fault(e.reason === ExitReason.TRAP ? e.cause : -1);
+    this.fault();
     return false;
   }
 
@@ -436,12 +437,15 @@ export class Vm implements VmCore {
     if (room > 0) uart.receive(this.input.splice(0, room));
   }
 
-  private fault(cause: number): RunResult {
+  private fault(): RunResult {
     const e = this.hart.exit;
+    const where = `at pc 0x${e.pc.toString(16)}`;
     const message =
-      cause >= 0
-        ? `the ${this.strategy.name} strategy did not handle exception ${cause} at pc 0x${e.pc.toString(16)} (tval 0x${e.tval.toString(16)})`
-        : `the ${this.strategy.name} strategy did not handle interrupt ${e.cause}`;
+      e.reason === ExitReason.TRAP
+        ? `the ${this.strategy.name} strategy did not handle exception ${e.cause} ${where} (tval 0x${e.tval.toString(16)})`
+        : e.reason === ExitReason.INTERRUPT
+          ? `the ${this.strategy.name} strategy did not handle interrupt ${e.cause}`
+          : `the ${this.strategy.name} strategy did not handle a ${EXIT_REASON_NAMES[e.reason] ?? e.reason} exit ${where}${e.reason === ExitReason.CSR ? ` (CSR 0x${e.csr.toString(16)})` : e.reason === ExitReason.MMIO ? ` (guest-physical 0x${e.gpa.toString(16)})` : ""}`;
     this.stopped = { stop: "fault", message };
     return this.stopped;
   }

@@ -174,6 +174,32 @@ describe("guest mode (H extension) in the VMM core", () => {
   });
 });
 
+describe("a guest-mode exit the strategy does not handle", () => {
+  it("stops the VM with a fault naming the exit", () => {
+    const strict: StrategyDefinition = {
+      ...vsStrategy,
+      name: "test-strict",
+      create(core) {
+        const inner = vsStrategy.create(core);
+        return {
+          start() {
+            inner.start();
+            core.hart.guestExits.exitOnCsr(CSR.sscratch, true, true);
+          },
+          handleExit: (e) => (e.reason === ExitReason.CSR ? false : inner.handleExit!(e)),
+        };
+      },
+    };
+    const vm = Vm.create(strict, {
+      kernel: assembleElf(".globl _start\n_start:\n  csrw sscratch, zero\n1: j 1b\n", { base: KERNEL }),
+      memory: 32 * MIB,
+    });
+    const r = vm.run({ steps: 1000 });
+    expect(r.stop).toBe("fault");
+    expect(r.message).toBe("the test-strict strategy did not handle a csr exit at pc 0x80200000 (CSR 0x140)");
+  });
+});
+
 describe("exitOn", () => {
   it("parses command-line words: key=value switches the field, bare words add to it", () => {
     expect(parseExitOn("csr=sstatus,sie")).toEqual({ csr: ["sstatus", "sie"] });
