@@ -50,6 +50,7 @@ import { Fpu } from "./fpu.js";
 import { GuestExitControls, GuestInstruction, GuestStat } from "./guest.js";
 import {
   BlockTranslator,
+  SAMPLE_STEPS,
   type SensitiveRewriter,
   type TranslationOptions,
   type TranslatorHost,
@@ -261,6 +262,15 @@ const RD_IS_FLOAT = new Uint8Array(256);
 //   bits 0-7 op | 8-13 rd (0 redirected to 32) | 14-18 rs1 | 19-23 rs2 | 24 compressed | 25-29 rs3
 // word B: the immediate (or, per operation, the CSR number, AMO function, ISA id...).
 const A_COMPRESSED = 1 << 24;
+/**
+ * Bit 31 of word A marks a slot where translated code starts (engine
+ * "translator"): the interpreter hands over to the dispatcher there, at no
+ * cost on its fast path (it already tests word A for 0, an empty slot).
+ */
+const JIT_MARK = 1 << 31;
+/** With JIT_MARK: the slot is not a block start but counted (a page being profiled for translation). */
+const JIT_COUNT = 1 << 30;
+const JIT_UNMARK = ~(JIT_MARK | JIT_COUNT);
 
 /** Entries per TLB set; direct-mapped by virtual page number. 256 x 4 KiB covers 1 MiB per mode. */
 const TLB_SIZE = 256;
@@ -329,12 +339,12 @@ const INTERPRET_SLICE = 1 << 16;
 const PMP_PAGE_SPLIT = 0x80;
 
 /**
- * Translated engine: most steps the interpreter runs for the dispatcher on a
- * page with no translation before handing back (it also hands back when it
- * enters a translated or hot page), so a loop on a cold page is counted
- * towards its hotness every this many steps.
+ * Most steps one call of translated code runs. A region that returns often
+ * is optimized by V8 for its next call; one that loops for a whole slice
+ * gets an extra on-stack-replacement compile as well (measured: half of the
+ * background compile time went to those).
  */
-const COLD_CHUNK = 1024;
+const REGION_SLICE = 4096;
 /** Steps the interpreter runs when the budget ends inside a translated block. */
 const MISS_CHUNK = 32;
 
@@ -613,6 +623,8 @@ export class Hart {
     if (engine !== "interpreter" && engine !== "translator") {
       throw new CpuError("CPU_BAD_OPTION", `engine "${engine}": use "interpreter" or "translator"`);
     }
+    // Translations and their marks in the decode caches start afresh.
+    if (this.jit !== null) this.jit.flush();
     if (engine === "interpreter") {
       this.jit = null;
       return null;
@@ -635,6 +647,25 @@ export class Hart {
       pages: this.ramSize >>> 12,
       decode: (page, slot) => this.decodeForTranslation(page, slot),
       decodedB: () => this.decB,
+      load: (lo, hi, a, vLo, off, vHi, n, k) => this.jitLoad(lo, hi, a, vLo | off, vHi, n + k) !== 0,
+      store: (lo, hi, a, vLo, off, vHi, n, k) => this.jitStore(lo, hi, a, vLo | off, vHi, n + k) !== 0,
+      clearReservation: () => {
+        this.reservation = -1;
+      },
+      executed: (page, slot) => {
+        const c = this.codeCache[page];
+        return c !== undefined && c[slot << 1] !== 0;
+      },
+      mark: (page, slot, kind) => {
+        const c = this.codeCache[page];
+        const a = c === undefined ? 0 : c[slot << 1]!;
+        if (a === 0) return;
+        const plain = a & JIT_UNMARK;
+        if (kind === 1) c![slot << 1] = plain | JIT_MARK;
+        else if (kind === 2)
+          c![slot << 1] = (a & (JIT_MARK | JIT_COUNT)) === JIT_MARK ? a : plain | JIT_MARK | JIT_COUNT;
+        else c![slot << 1] = plain;
+      },
     };
     this.jit = new BlockTranslator(host, options, rewriter);
     return this.jit;
@@ -2045,7 +2076,7 @@ export class Hart {
     const a = cache[slot << 1]!;
     if (a !== 0) {
       this.decB = cache[(slot << 1) | 1]!;
-      return a;
+      return a & JIT_UNMARK;
     }
     const i = (page << 11) + slot;
     const half = this.ramU16[i]!;
@@ -2245,26 +2276,36 @@ export class Hart {
         fTagHi = this.fTagHi;
         cache = this.fCache;
         slow = this.resync; // the walk's A/D update may have hit code
-        // Under the translated engine: hand back to the dispatcher on entering a hot page.
-        if (this.jitActive && n !== 0 && this.jit!.hotEntry(this.fOff >>> 12)) {
-          this.jitPageStop = true;
-          this.finishRun(n, retired, entryPriv);
-          return n;
-        }
       }
       const slot = (pcLo & 0xfff) >>> 1;
       let a = cache[slot << 1]!;
       let b: number;
-      if (a === 0) {
-        this.pcLo = pcLo;
-        this.pcHi = pcHi;
-        a = this.decodeAt(slot);
-        if (a === 0) {
-          this.takePending(0);
-          this.finishRun(n + 1, retired, entryPriv);
-          return n + 1;
+      if (a <= 0) {
+        if (a !== 0) {
+          // Marked (bit 31) by the translator: translated code starts here, or (JIT_COUNT) the
+          // page is being profiled. Under the translated engine, hand over to the dispatcher
+          // (unless it asked for this very instruction), or count; then run it.
+          const stop = (a & JIT_COUNT) === 0 || this.jit!.count(this.fOff >>> 12, slot);
+          if (stop && this.jitActive && n !== 0) {
+            this.pcLo = pcLo;
+            this.pcHi = pcHi;
+            this.jitPageStop = true;
+            this.finishRun(n, retired, entryPriv);
+            return n;
+          }
+          a &= JIT_UNMARK;
+          b = cache[(slot << 1) | 1]!;
+        } else {
+          this.pcLo = pcLo;
+          this.pcHi = pcHi;
+          a = this.decodeAt(slot);
+          if (a === 0) {
+            this.takePending(0);
+            this.finishRun(n + 1, retired, entryPriv);
+            return n + 1;
+          }
+          b = this.decB;
         }
-        b = this.decB;
       } else {
         b = cache[(slot << 1) | 1]!;
       }
@@ -2723,8 +2764,11 @@ export class Hart {
           slow = true;
           if (r === SYS_EXCEPTION) break;
           if (r === SYS_EMULATED) {
-            // A strategy emulated it (binary translation's callout): it set pc and retired it.
-            this.finishRun(n, retired, entryPriv);
+            // A strategy emulates it (binary translation's callout): settle the counts of this
+            // run first (the callout may change the mode), then the callout's own step.
+            this.finishRun(n - 1, retired, entryPriv);
+            this.jitCallout(a);
+            this.finishRun(1, 0, entryPriv);
             return n;
           }
           if (r === SYS_EXIT) {
@@ -2792,6 +2836,8 @@ export class Hart {
     this.stepsInRun = 0;
     this.retiredInRun = 0;
     let n = 0;
+    /** The pc is where an interpreter stretch ran out (a sample), not an entry. */
+    let sample = false;
     this.jitActive = true;
     while (n < limit) {
       if ((this.pcLo & PAGE_MASK) !== this.fTag || this.pcHi !== this.fTagHi) {
@@ -2807,13 +2853,11 @@ export class Hart {
       // A page that a PMP boundary cuts is never the fetch page: each fetch is checked, so it is interpreted.
       const uniform = this.fTag !== TLB_INVALID;
       let region = uniform ? jit.lookup(page, ctx, off) : null;
-      let want = 0;
-      if (region === null && uniform) {
-        want = jit.observe(page, ctx, off);
-        if (want === 0) region = jit.lookup(page, ctx, off);
-      }
+      if (region === null && uniform && jit.observe(page, ctx, off, sample))
+        region = jit.lookup(page, ctx, off);
+      sample = false;
       if (region !== null) {
-        const steps = region.fn(off, limit - n, this.pcLo & PAGE_MASK, this.pcHi);
+        const steps = region.fn(off, Math.min(limit - n, REGION_SLICE), this.pcLo & PAGE_MASK, this.pcHi);
         if (steps !== 0) {
           jit.hits++;
           const short = this.jitShort;
@@ -2829,8 +2873,8 @@ export class Hart {
         }
         // The budget ends inside the block: the interpreter runs the rest.
       }
-      // Cold code: a stretch; a hot page: one block, so the dispatcher sees the next block entry.
-      want = Math.min(limit - n, want > 0 ? want : want < 0 ? COLD_CHUNK : MISS_CHUNK);
+      // Untranslated code: a stretch of the interpreter, which hands back at translated code.
+      const want = Math.min(limit - n, region === null ? SAMPLE_STEPS : MISS_CHUNK);
       const k = this.interpret(want);
       n += k;
       if (this.jitPageStop) {
@@ -2839,6 +2883,7 @@ export class Hart {
         continue;
       }
       if (k < want || this.resync || exit.reason !== ExitReason.BUDGET) break;
+      sample = want === SAMPLE_STEPS;
     }
     this.jitActive = false;
     return n;
@@ -2938,14 +2983,29 @@ export class Hart {
       return 1;
     }
     if (r === SYS_EMULATED) {
+      // Regions end before the instructions a rewriter emulates; if one is met anyway, emulate it.
+      this.jitCallout(a);
       this.jitShort = 1;
-      this.resync = true;
       return 1;
     }
     if (r === SYS_NEXT && !this.resync) return 0;
     this.pcLo = this.nextLo;
     this.pcHi = this.nextHi;
     return 1;
+  }
+
+  /** The instruction (bits) a strategy's rewriter claimed in executeSystem. */
+  private jitCalloutBits = 0;
+
+  /** Run the claimed instruction `a` through the strategy's callout; the run must stop after it. */
+  private jitCallout(a: number): void {
+    const jit = this.jit!;
+    jit.rewriter!.emulate(
+      this.fetchMode() | (jit.context << 3),
+      this.jitCalloutBits,
+      a & A_COMPRESSED ? 2 : 4,
+    );
+    this.resync = true;
   }
 
   /** Count a finished run of the interpreter; `mode` is the mode index it ran in (0 U, 1 S, 3 M, 4 VU, 5 VS). */
@@ -3201,9 +3261,9 @@ export class Hart {
       // Binary translation's interpreter fallback: the strategy emulates sensitive instructions.
       const len = a & A_COMPRESSED ? 2 : 4;
       const raw = this.peekInstruction();
-      const ctx = this.fetchMode() | (jit.context << 3);
-      if (jit.rewriter.interpret(ctx, len === 2 ? raw & 0xffff : raw, len)) {
-        this.resync = true;
+      const bits = len === 2 ? raw & 0xffff : raw;
+      if (jit.rewriter.claims(this.fetchMode() | (jit.context << 3), bits, len)) {
+        this.jitCalloutBits = bits;
         return SYS_EMULATED;
       }
     }
@@ -3711,7 +3771,7 @@ const SYS_NEXT = 0;
 const SYS_EXCEPTION = 1;
 const SYS_RESYNC = 2;
 const SYS_EXIT = 3;
-/** A strategy's rewriter emulated the instruction: pc and retirement are done. */
+/** A strategy's rewriter claims the instruction: the caller settles its counts, then runs the callout. */
 const SYS_EMULATED = 4;
 
 /**

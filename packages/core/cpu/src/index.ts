@@ -29,6 +29,21 @@ export {
   GuestStat,
   MAX_MMIO_RANGES,
 } from "./guest.js";
-export { Hart, type HartOptions, TRAP_STATS_INTERRUPT, TRAP_STATS_MRET, TRAP_STATS_SRET } from "./hart.js";
+export {
+  Hart,
+  type HartEngine,
+  type HartOptions,
+  TRAP_STATS_INTERRUPT,
+  TRAP_STATS_MRET,
+  TRAP_STATS_SRET,
+} from "./hart.js";
+export {
+  BlockTranslator,
+  DEFAULT_HOT_THRESHOLD,
+  type Rewrite,
+  type SensitiveRewriter,
+  type TranslationOptions,
+  type TranslationStats,
+} from "./jit/translator.js";
 export { type DeviceBus, EmptyBus, type HartMemory } from "./memory.js";
 export { K as CounterSlot, S as CsrSlot } from "./state.js";

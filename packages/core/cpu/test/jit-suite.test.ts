@@ -14,7 +14,11 @@ vi.mock("../src/hart.js", async (importOriginal) => {
   const m = await importOriginal<typeof import("../src/hart.js")>();
   class TranslatingHart extends m.Hart {
     constructor(options: HartOptions) {
-      super({ engine: "translator", translation: { threshold: 0, profileBlocks: 0 }, ...options });
+      super({
+        engine: "translator",
+        translation: { threshold: 0, missThreshold: 1, profileSteps: 0, discovery: "static" },
+        ...options,
+      });
       harts.push(this);
     }
   }

@@ -35,12 +35,15 @@ import { RUNTIME_HELPERS } from "./runtime.js";
 /** Most instructions in one block: a block is the unit of the step budget check, so a long one only costs a late check. */
 const MAX_BLOCK = 64;
 /**
- * Most guest instructions in one region. V8 does not optimize functions
- * beyond ~60 KB of bytecode; at ~40-60 bytes of bytecode per guest
- * instruction, 800 keep a region well inside it. A page with more hot code
- * gets a second region.
+ * Most guest instructions in one region. Measured on Debian's boot: the
+ * generated code takes ~100-250 bytes of V8 bytecode per guest instruction,
+ * so 256-instruction regions passed V8's 60 KB optimization limit and ran
+ * unoptimized for good (~140 ns per instruction), and TurboFan took ~4 ms
+ * plus ~0.2 ms per instruction to compile a region. Regions of 96 keep every
+ * region optimizable and each compile short; a page with more hot code gets
+ * more regions.
  */
-const MAX_REGION_INSNS = 800;
+const MAX_REGION_INSNS = 96;
 
 /** A compiled region: `(offset, budget, page VA low, VA high) -> steps`; pc is left in the hart. */
 export type RegionFunction = (offset: number, budget: number, vLo: number, vHi: number) => number;
@@ -48,38 +51,70 @@ export type RegionFunction = (offset: number, budget: number, vLo: number, vHi: 
 /** Tuning of the translator. */
 export interface TranslationOptions {
   /**
-   * Entries into a physical page (from another page, or by the dispatcher)
-   * before its code is translated; 0 translates at the first visit. Cold
-   * code stays with the interpreter, which runs it as fast as translated
-   * code runs the first few times. Default {@link DEFAULT_HOT_THRESHOLD}.
+   * Samples (one per {@link SAMPLE_STEPS} interpreted steps) a physical page
+   * collects before its code is translated; 0 translates at the first
+   * visit. Cold code stays with the interpreter: V8 runs freshly generated
+   * code unoptimized (~10 MIPS measured here, against ~100 for the
+   * interpreter) until it has compiled it, so only code that runs long
+   * repays its translation. Default {@link DEFAULT_HOT_THRESHOLD}.
    */
   readonly threshold?: number;
+  /** Entries at one untranslated offset of a translated page before it is profiled again. Default 16. */
+  readonly missThreshold?: number;
   /**
-   * Block executions of a hot page the dispatcher observes (running the
-   * interpreter one block at a time) before translating the blocks it saw;
-   * 0 translates at once, following the code statically from the entry.
-   * Default {@link DEFAULT_PROFILE_BLOCKS}.
+   * Instruction executions the interpreter counts on a hot page before its
+   * hot blocks are translated; 0 translates at once (from the entry, without
+   * a profile). Default {@link DEFAULT_PROFILE_STEPS}.
    */
-  readonly profileBlocks?: number;
-  /** Dispatcher misses on a translated page before the blocks that missed get a region of their own. Default 64 (1 when profileBlocks is 0). */
-  readonly missBlocks?: number;
+  readonly profileSteps?: number;
+  /**
+   * Which code a new region takes: "executed" (default) the blocks reachable
+   * from its entry inside the page that the interpreter has run (decoded)
+   * already; "static" everything reachable (tests use it, with threshold 0,
+   * to run nearly everything as translated code).
+   */
+  readonly discovery?: "executed" | "static";
   /** Most translated guest instructions kept; the oldest regions are evicted beyond it. Default 2^20. */
   readonly capacity?: number;
 }
 
 /**
- * Default hotness threshold. Measured on Debian's boot (2 cores, Node 20):
- * see the package README's table; low thresholds translate code that runs a
- * handful of times (the compile costs more than it saves), high ones leave
- * hot code in the interpreter too long.
+ * Default hotness threshold, in samples (one per {@link SAMPLE_STEPS}
+ * interpreted steps: 256 samples are ~256 K steps run on the page).
+ * Measured on Debian's boot (2 cores, Node 20, one boot each, wall time):
+ * thresholds 16, 64, 128 and 256 all landed within the noise of this busy
+ * machine (15-18 s against 14-15 s for the interpreter); 256 translated the
+ * least (the fewest compiles competing for the second core) and was the
+ * fastest of them twice. See the README of @hvkit/binary-translation.
  */
-export const DEFAULT_HOT_THRESHOLD = 64;
-/** Default profile length (block executions) of a hot page before it is translated. */
-export const DEFAULT_PROFILE_BLOCKS = 256;
-/** Times a block must be seen in a page's profile to be translated: code seen once is a cold path. */
-const PROFILE_MIN_SEEN = 2;
-/** Most regions per page and context (the first from the profile, the others from later misses). */
-const MAX_REGIONS_PER_PAGE = 6;
+export const DEFAULT_HOT_THRESHOLD = 256;
+/** Default profile length of a hot page (instruction executions counted by the interpreter). */
+export const DEFAULT_PROFILE_STEPS = 32768;
+/**
+ * A block is hot when its first instruction ran at least this share of a
+ * page's profile (1/HOT_SHARE), and at least HOT_MIN times: code below it
+ * stays with the interpreter, since V8 deoptimizes translated code the first
+ * time it reaches a path it did not run before optimizing it (and compiles
+ * it again). Measured on Debian's boot: 1/512 translated 10-11 K
+ * instructions in 110 regions and ~20 s of single-thread CPU; 1/64 and 1/128
+ * 2-5 K instructions and ~16-18 s; the interpreter alone ~14 s.
+ */
+const HOT_SHARE = 64;
+const HOT_MIN = 16;
+/** Most regions per page and context. */
+const MAX_REGIONS_PER_PAGE = 16;
+/** Calls of a new region that alternate between the TLB slow and fast paths (see compile). */
+const WARM_CALLS = 16;
+/**
+ * Interpreted steps between two samples: the dispatcher runs the
+ * interpreter in stretches of this many steps (it also stops where
+ * translated code starts and on entering hot pages), and where a stretch
+ * ends is a sample of where the time goes. 1024 steps are ~10 us of
+ * interpretation; the dispatcher's visit costs ~0.1 us.
+ */
+export const SAMPLE_STEPS = 1024;
+/** Samples in a translated page's untranslated code before another region is built there. */
+const MISS_SAMPLES = 8;
 
 /** Counters of the translator. */
 export interface TranslationStats {
@@ -105,19 +140,26 @@ export interface TranslationStats {
   flushes: number;
 }
 
-/** How a strategy rewrites a sensitive instruction in translated code (see {@link SensitiveRewriter}). */
-export interface Rewrite {
-  /**
-   * "inline": `code` (JavaScript statements) emulates the instruction inside
-   * the block, which then goes on unless the code set `H.resync = true`.
-   * "callout": `code` calls into the VMM, which emulates the instruction,
-   * counts its retirement (or delivers a trap) and leaves the hart's pc
-   * where the guest continues; the block ends there.
-   */
-  readonly kind: "inline" | "callout";
-  /** JavaScript statements. They may use `x` (the register file), `H` (the hart) and the names in `env`. */
-  readonly code: string;
-}
+/**
+ * How a strategy rewrites a sensitive instruction in translated code (see
+ * {@link SensitiveRewriter}):
+ *
+ * - "inline": `code` (JavaScript statements) emulates the instruction inside
+ *   the block, which then goes on unless the code set `H.resync = true`.
+ *   They may use `x` (the register file), `H` (the hart) and the names in
+ *   the rewriter's `env`. Inline code that meets a case it leaves to the VMM
+ *   (known only at run time) says `$CALLOUT` there; the translator puts the
+ *   `callout` statements in its place, with pc and the steps so far in the
+ *   hart, and ends the block after them as a callout ends it.
+ * - "callout": the block ends before the instruction; the dispatcher runs it
+ *   through the interpreter, whose system-instruction path hands it to the
+ *   rewriter's `emulate` (the VMM emulates it, retires it or delivers a
+ *   trap, and sets pc). The run's counts are settled before the VMM runs,
+ *   so a callout may change anything (the privilege, the translation context).
+ */
+export type Rewrite =
+  | { readonly kind: "inline"; readonly code: string; readonly callout?: string }
+  | { readonly kind: "callout" };
 
 /**
  * A strategy's hook for sensitive instructions (binary translation): the
@@ -132,10 +174,16 @@ export interface SensitiveRewriter {
   rewrite(context: number, bits: number, length: number): Rewrite | undefined;
   /**
    * The interpreter met a system instruction in context `context` (cold
-   * code): emulate it as a callout and return true (the VMM retires it or
-   * traps, and sets pc), or return false to let the hart execute it.
+   * code, or a callout a translated block ended before): whether the
+   * strategy emulates it, which it then does in {@link emulate}.
    */
-  interpret(context: number, bits: number, length: number): boolean;
+  claims(context: number, bits: number, length: number): boolean;
+  /**
+   * Emulate (a callout) the instruction `claims` accepted, at the hart's pc:
+   * the VMM retires it or delivers a trap, and sets pc. The hart has settled
+   * the run's counts before, so the VMM may change anything.
+   */
+  emulate(context: number, bits: number, length: number): void;
 }
 
 /** What the translator needs from the hart (passed by the hart, which owns the state). */
@@ -162,6 +210,39 @@ export interface TranslatorHost {
   decode(page: number, slot: number): number;
   /** Word B of the last decode. */
   decodedB(): number;
+  /** A load's slow path (the hart's jitLoad, at pc vLo|off, n+k steps into the run); true to end the run. */
+  load(
+    lo: number,
+    hi: number,
+    a: number,
+    vLo: number,
+    off: number,
+    vHi: number,
+    n: number,
+    k: number,
+  ): boolean;
+  /** A store's slow path (the hart's jitStore); as `load`. */
+  store(
+    lo: number,
+    hi: number,
+    a: number,
+    vLo: number,
+    off: number,
+    vHi: number,
+    n: number,
+    k: number,
+  ): boolean;
+  /** Drop the LR reservation (a store hit it). */
+  clearReservation(): void;
+  /** Whether the instruction at `slot` of `page` has been decoded (has run, or been translated). */
+  executed(page: number, slot: number): boolean;
+  /**
+   * Mark `slot` of `page` in the decode cache: 1 a translated block start
+   * (the interpreter hands over there), 2 counted (the interpreter counts
+   * its executions: {@link BlockTranslator.count}), 0 neither. A decoded
+   * slot only; a block start stays one when asked to be counted.
+   */
+  mark(page: number, slot: number, kind: number): void;
 }
 
 /** A translated basic block (translation-time record). */
@@ -182,21 +263,16 @@ interface Block {
 export class Region {
   /** Block number (1-based) by halfword offset; 0 where no block starts. */
   readonly idx = new Uint16Array(2048);
-  /**
-   * Block entries the dispatcher saw by halfword offset: the profile before
-   * translation (the page's first region), misses after it.
-   */
-  readonly seen = new Uint16Array(2048);
-  /** Entries counted in `seen` since it was last used. */
-  observed = 0;
+  /** Entries at untranslated offsets of the page, by halfword offset (kept by the page's first region). */
+  readonly misses = new Uint8Array(2048);
+  /** Samples in untranslated code of the page since its last region was built (kept by the first region). */
+  sampled = 0;
   /** The blocks, in block-number order (index + 1). */
   blocks: Block[] = [];
   /** Guest instructions translated into this region. */
   instructions = 0;
-  /** The compiled function; noRegion while the page is being profiled. */
+  /** The compiled function. */
   fn: RegionFunction = noRegion;
-  /** Compiled (false while profiling). */
-  ready = false;
   /** Next region of the same page (another context, or a region of later misses). */
   next: Region | null = null;
   /** Still in the cache. */
@@ -252,10 +328,16 @@ export class BlockTranslator {
   readonly heat: Uint16Array;
   /** Entries before a page is translated. */
   readonly threshold: number;
-  /** Block executions profiled before translation (0: static discovery). */
-  readonly profileBlocks: number;
-  /** Misses on a translated page before another region is built. */
-  readonly missBlocks: number;
+  /** Misses at one offset of a translated page before a region is built there. */
+  readonly missThreshold: number;
+  /** Follow every reachable instruction (true) or only executed ones. */
+  readonly staticDiscovery: boolean;
+  /** Profile length (0: translate without profiling). */
+  readonly profileSteps: number;
+  /** Execution counts of the pages being profiled, by halfword slot. */
+  private readonly profiles: (Uint32Array | null)[];
+  /** Executions counted so far by page being profiled. */
+  private readonly profiled: Float64Array;
   /** Most translated instructions kept. */
   readonly capacity: number;
   /**
@@ -272,8 +354,6 @@ export class BlockTranslator {
   private readonly op: Readonly<Record<string, number>>;
   private readonly stopOps = new Uint8Array(256);
   private readonly systemOps = new Uint8Array(256);
-  /** Ops that end a basic block (control transfers, stops, system instructions). */
-  private readonly endsBlock = new Uint8Array(256);
   /** Regions in the order they were compiled (for FIFO eviction). */
   private readonly fifo: Region[] = [];
   private fifoHead = 0;
@@ -290,31 +370,17 @@ export class BlockTranslator {
     this.host = host;
     this.op = host.ops;
     this.threshold = Math.max(0, Math.min(0xffff, options.threshold ?? DEFAULT_HOT_THRESHOLD));
-    this.profileBlocks = Math.max(0, Math.min(0xffff, options.profileBlocks ?? DEFAULT_PROFILE_BLOCKS));
-    this.missBlocks = Math.max(
-      1,
-      Math.min(0xffff, options.missBlocks ?? (this.profileBlocks === 0 ? 1 : 64)),
-    );
+    this.missThreshold = Math.max(1, Math.min(255, options.missThreshold ?? 16));
+    this.staticDiscovery = options.discovery === "static";
+    this.profileSteps = Math.max(0, options.profileSteps ?? DEFAULT_PROFILE_STEPS);
     this.capacity = Math.max(MAX_REGION_INSNS, options.capacity ?? 1 << 20);
     this.rewriter = rewriter;
     this.regions = new Array(host.pages).fill(null);
+    this.profiles = new Array(host.pages).fill(null);
+    this.profiled = new Float64Array(host.pages);
     this.heat = new Uint16Array(host.pages);
     for (const n of NAMES_STOP) this.stopOps[this.op[n]!] = 1;
     for (const n of NAMES_SYSTEM) this.systemOps[this.op[n]!] = 1;
-    for (const n of [
-      ...NAMES_STOP,
-      ...NAMES_SYSTEM,
-      "JAL",
-      "JALR",
-      "BEQ",
-      "BNE",
-      "BLT",
-      "BGE",
-      "BLTU",
-      "BGEU",
-    ]) {
-      this.endsBlock[this.op[n]!] = 1;
-    }
     const env: Record<string, unknown> = {
       H: host.hart,
       x: host.x,
@@ -330,12 +396,16 @@ export class BlockTranslator {
       wtagHi: host.wtagHi,
       woff: host.woff,
       JS: this.executed,
+      // Slow paths as calls of constant functions with plain arguments: V8 compiles those without
+      // type feedback, so a path first taken after optimization does not deoptimize the region.
+      LD: host.load,
+      ST: host.store,
+      CR: host.clearReservation,
       ...RUNTIME_HELPERS,
     };
     if (rewriter) {
       for (const [k, v] of Object.entries(rewriter.env)) {
-        if (k in env || !/^[A-Za-z_$][\w$]*$/.test(k))
-          throw new Error(`translator: bad environment name ${k}`);
+        if (k in env || !/^[A-Za-z_]\w*$/.test(k)) throw new Error(`translator: bad environment name ${k}`);
         env[k] = v;
       }
     }
@@ -381,14 +451,23 @@ export class BlockTranslator {
   }
 
   /**
-   * The dispatcher found no block at (page, off) in context ctx. Returns
-   * how the interpreter should run from there: -1 a cold page (a long
-   * stretch), n > 0 one block of n instructions (the page is being profiled
-   * or has translations: the next block entry gets observed too), or 0 when
-   * a region was just built (look up again).
+   * The dispatcher found no block at (page, off) in context ctx. `sample`
+   * when the interpreter stopped there only because its stretch ended (a
+   * statistical sample of where time goes: one per {@link SAMPLE_STEPS}
+   * interpreted steps), else an entry (from another page, or a return from
+   * translated code). A page whose samples reach the threshold is hot and
+   * gets its first region; on a translated page, samples of untranslated
+   * code, or entries at one offset, build more regions. True when there is
+   * now a block at `off`.
    */
-  observe(page: number, ctx: number, off: number): number {
+  observe(page: number, ctx: number, off: number, sample: boolean): boolean {
     this.misses++;
+    if (this.profiles[page] !== null) {
+      // Being profiled: translate once the interpreter has counted enough.
+      if (this.profiled[page]! < this.profileSteps) return false;
+      this.buildFromProfile(page, ctx);
+      return this.lookup(page, ctx, off) !== null;
+    }
     let head: Region | null = null;
     let count = 0;
     for (let r = this.regions[page]; r !== null; r = r.next) {
@@ -397,80 +476,109 @@ export class BlockTranslator {
       count++;
     }
     if (head === null) {
+      if (!sample && this.threshold > 0) return false;
       const h = this.heat[page]!;
       if (h < this.threshold) {
         this.heat[page] = h + 1;
-        return -1;
+        return false;
       }
-      head = new Region(page, ctx);
-      head.next = this.regions[page];
-      this.regions[page] = head;
-      this.fifo.push(head);
-      if (this.profileBlocks === 0) {
-        this.build(head, [off], true);
-        return head.idx[off >>> 1] !== 0 ? 0 : this.blockLength(page, off);
-      }
-    }
-    const slot = off >>> 1;
-    if (head.seen[slot]! < 0xffff) head.seen[slot]!++;
-    head.observed++;
-    if (!head.ready) {
-      if (head.observed >= this.profileBlocks) {
-        this.build(head, this.takeSeen(head, PROFILE_MIN_SEEN), false);
-        if (head.idx[slot] !== 0) return 0;
-      }
-    } else if (head.observed >= this.missBlocks && count < MAX_REGIONS_PER_PAGE) {
-      // Blocks entered often since the page was translated get a region of their own.
-      const offs = this.takeSeen(head, this.profileBlocks === 0 ? 1 : 2);
-      if (offs.length > 0) {
-        const r = new Region(page, ctx);
-        let last = head;
-        while (last.next !== null && last.next.ctx === ctx) last = last.next;
-        r.next = last.next;
-        last.next = r;
-        this.fifo.push(r);
-        this.build(r, offs, this.profileBlocks === 0);
-        if (r.idx[slot] !== 0) return 0;
+    } else {
+      if (count >= MAX_REGIONS_PER_PAGE) return false;
+      if (sample) {
+        if (++head.sampled < MISS_SAMPLES) return false;
+        head.sampled = 0;
+      } else {
+        const slot = off >>> 1;
+        const m = head.misses[slot]! + 1;
+        if (m < this.missThreshold) {
+          head.misses[slot] = m;
+          return false;
+        }
+        head.misses[slot] = 0;
       }
     }
-    return this.blockLength(page, off);
+    this.heat[page] = Math.max(this.heat[page]!, this.threshold);
+    if (this.profileSteps > 0) {
+      this.startProfile(page);
+      return false;
+    }
+    // No profile: translate from here at once.
+    const r = this.newRegion(page, ctx, head);
+    const all = this.staticDiscovery;
+    const host = this.host;
+    this.build(r, [off], all ? null : (o) => host.executed(page, o >>> 1));
+    return r.idx[off >>> 1] !== 0;
   }
 
-  /** The offsets `seen` at least `min` times; clears the counts. */
-  private takeSeen(r: Region, min: number): number[] {
-    const out: number[] = [];
-    const seen = r.seen;
-    for (let i = 0; i < 2048; i++) {
-      if (seen[i]! >= min) out.push(i << 1);
+  /** A new, empty region of (page, ctx) in the cache, after `head` (the page's first region of ctx) if any. */
+  private newRegion(page: number, ctx: number, head: Region | null): Region {
+    const r = new Region(page, ctx);
+    // A page's first region heads its chain (it keeps the miss counts); later ones follow it.
+    if (head === null) {
+      r.next = this.regions[page];
+      this.regions[page] = r;
+    } else {
+      r.next = head.next;
+      head.next = r;
     }
-    seen.fill(0);
-    r.observed = 0;
-    return out;
+    this.fifo.push(r);
+    return r;
+  }
+
+  /** Start counting the executions of every instruction of RAM page `page` that has run (and is not translated). */
+  private startProfile(page: number): void {
+    const counts = new Uint32Array(2048);
+    this.profiles[page] = counts;
+    this.profiled[page] = 0;
+    const host = this.host;
+    for (let slot = 0; slot < 2048; slot++) if (host.executed(page, slot)) host.mark(page, slot, 2);
+  }
+
+  /** Stop profiling RAM page `page` (unmark its counted slots); returns the counts. */
+  private stopProfile(page: number): Uint32Array {
+    const counts = this.profiles[page]!;
+    this.profiles[page] = null;
+    const host = this.host;
+    for (let slot = 0; slot < 2048; slot++) if (host.executed(page, slot)) host.mark(page, slot, 0);
+    // Block starts of live regions stay marked.
+    for (let r = this.regions[page]; r !== null; r = r.next) {
+      if (r.live) for (const b of r.blocks) host.mark(page, b.off >>> 1, 1);
+    }
+    return counts;
   }
 
   /**
-   * Instructions from `off` to the end of its basic block (for the
-   * interpreter to run one block), at most MAX_BLOCK; at least 1.
+   * Internal (the interpreter): one execution of the counted instruction at
+   * `slot` of RAM page `page`. True when the page's profile is complete: the
+   * interpreter then hands back to the dispatcher, which translates it.
    */
-  private blockLength(page: number, off: number): number {
-    const host = this.host;
-    let o = off;
-    let n = 0;
-    while (n < MAX_BLOCK && o < 4096) {
-      const a = host.decode(page, o >>> 1);
-      n++;
-      if (a === 0 || this.endsBlock[a & 0xff] === 1) break;
-      o += a & (1 << 24) ? 2 : 4;
-    }
-    return n;
+  count(page: number, slot: number): boolean {
+    const p = this.profiles[page]!;
+    if (p === null) return false;
+    p[slot]!++;
+    return ++this.profiled[page]! >= this.profileSteps;
   }
 
-  /** Whether a page entry should return to the dispatcher (the page is hot or translated); counts the entry. */
-  hotEntry(page: number): boolean {
-    const h = this.heat[page]!;
-    if (h >= this.threshold) return true;
-    this.heat[page] = h + 1;
-    return false;
+  /** Translate the hot blocks of a profiled page into a region for context `ctx`. */
+  private buildFromProfile(page: number, ctx: number): void {
+    const total = this.profiled[page]!;
+    const counts = this.stopProfile(page);
+    const min = Math.max(HOT_MIN, total / HOT_SHARE);
+    // Roots: hot instructions that do not start a block already, hottest first.
+    const roots: number[] = [];
+    for (let slot = 0; slot < 2048; slot++) {
+      if (counts[slot]! >= min && this.lookup(page, ctx, slot << 1) === null) roots.push(slot);
+    }
+    if (roots.length === 0) return;
+    roots.sort((a, b) => counts[b]! - counts[a]!);
+    let head: Region | null = null;
+    for (let r = this.regions[page]; r !== null && head === null; r = r.next) if (r.ctx === ctx) head = r;
+    const r = this.newRegion(page, ctx, head);
+    this.build(
+      r,
+      roots.map((slot) => slot << 1),
+      (o) => counts[o >>> 1]! >= min,
+    );
   }
 
   /** Drop the translations of RAM page `page` (its bytes changed). */
@@ -483,6 +591,7 @@ export class BlockTranslator {
       r = r.next;
     }
     this.regions[page] = null;
+    this.profiles[page] = null;
     this.heat[page] = 0;
   }
 
@@ -490,7 +599,11 @@ export class BlockTranslator {
   flush(): void {
     this.flushes++;
     for (let p = 0; p < this.regions.length; p++) {
-      for (let r = this.regions[p]; r !== null; r = r.next) this.retire(r);
+      if (this.profiles[p] !== null) this.stopProfile(p);
+      for (let r = this.regions[p]; r !== null; r = r.next) {
+        if (r.live) for (const b of r.blocks) this.host.mark(p, b.off >>> 1, 0);
+        this.retire(r);
+      }
       this.regions[p] = null;
     }
     this.fifo.length = 0;
@@ -509,44 +622,69 @@ export class BlockTranslator {
     this.live -= r.instructions;
   }
 
+  /** Unmark the block starts of region `r` that no other live region of its page still has. */
+  private unmark(r: Region): void {
+    for (const b of r.blocks) {
+      const slot = b.off >>> 1;
+      let kept = false;
+      for (let q = this.regions[r.page]; q !== null && !kept; q = q.next) {
+        kept = q !== r && q.live && q.idx[slot] !== 0;
+      }
+      if (!kept) this.host.mark(r.page, slot, 0);
+    }
+  }
+
   // ---------------------------------------------------------------------------
   // Building regions.
 
   /**
-   * Translate the blocks at `roots` (and, with `follow`, every block reachable
-   * from them inside the page) into region `r`, which is already in the
-   * cache, and compile it.
+   * Translate into region `r` (already in the cache) the blocks at `roots`
+   * and those reachable from them inside the page whose instructions pass
+   * `include` (null: everything; a root always passes), compile it and mark
+   * its block starts. A block ends before an instruction that does not pass.
    */
-  private build(r: Region, roots: readonly number[], follow: boolean): void {
+  private build(r: Region, roots: readonly number[], include: ((off: number) => boolean) | null): void {
     const byOff = new Map<number, Block>();
+    /** Instructions already in a block of this region (a later root inside one is not a new block). */
+    const covered = new Uint8Array(2048);
     const work = [...roots].reverse();
     const rootSet = new Set(roots);
     let budget = MAX_REGION_INSNS;
+    const host = this.host;
+    const pass = include ?? (() => true);
     while (work.length > 0 && budget > 0) {
       const off = work.pop()!;
       if (off < 0 || off >= 4096 || byOff.has(off)) continue;
-      // Without discovery, a block still ends where another root starts (no duplicated code).
-      const b = this.translateBlock(
-        r.page,
-        r.ctx,
-        off,
-        follow ? byOff : rootSet,
-        Math.min(MAX_BLOCK, budget),
-      );
+      if (rootSet.has(off) ? covered[off >>> 1] !== 0 : !pass(off)) continue;
+      const b = this.translateBlock(r.page, r.ctx, off, byOff, Math.min(MAX_BLOCK, budget), pass);
       if (b === null) continue;
       byOff.set(off, b);
       r.blocks.push(b);
       r.idx[off >>> 1] = r.blocks.length;
+      for (let o = off, i = 0; i < b.count && o < 4096; i++) {
+        covered[o >>> 1] = 1;
+        o += host.decode(r.page, o >>> 1) & (1 << 24) ? 2 : 4;
+      }
       budget -= b.count;
       r.instructions += b.count;
       this.live += b.count;
       this.blocks++;
       this.instructions += b.count;
-      if (follow) for (const s of b.succ) if (!byOff.has(s)) work.push(s);
+      for (const s of b.succ) if (!byOff.has(s)) work.push(s);
     }
-    r.ready = true;
-    if (r.blocks.length > 0) this.compile(r);
-    this.heat[r.page] = Math.max(this.heat[r.page]!, this.threshold);
+    if (r.blocks.length > 0) {
+      this.compile(r);
+      for (const b of r.blocks) host.mark(r.page, b.off >>> 1, 1);
+    } else {
+      // Nothing to translate from there (a callout, an instruction across the page end): drop it.
+      r.live = false;
+      let p = this.regions[r.page];
+      if (p === r) this.regions[r.page] = r.next;
+      else {
+        while (p !== null && p.next !== r) p = p.next;
+        if (p !== null) p.next = r.next;
+      }
+    }
     this.evict();
   }
 
@@ -556,6 +694,7 @@ export class BlockTranslator {
       const r = this.fifo[this.fifoHead++]!;
       if (!r.live) continue;
       this.retire(r);
+      this.unmark(r);
       this.evictions++;
       // Unlink it from its page's chain.
       let p = this.regions[r.page];
@@ -582,22 +721,38 @@ export class BlockTranslator {
       const b = blocks[i]!;
       const nextNo = k + 1 < order.length ? order[k + 1]! + 1 : -1;
       const link = (target: number, tail = true): string => {
-        if (target >= 4096) return "pl=(vLo+4096)|0;ph=pl===0?(vHi+1)|0:vHi;break out;";
+        if (target >= 4096) return "off=0;d=4096;k=0;e=2;break out;";
         const no = r.idx[target >>> 1]!;
-        if (no === 0) return `pl=vLo|${target};break out;`;
+        if (no === 0) return `off=${target};k=0;e=1;break out;`;
         if (tail && no === nextNo) return "/* falls through */";
         return `b=${no};continue;`;
       };
       parts.push(
-        `case ${i + 1}:{if(n>lim-${b.count}){pl=vLo|${b.off};break out;}nb++;${b.body}n+=${b.count};${b.term(link)}}`,
+        `case ${i + 1}:{if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${b.body}n+=${b.count};${b.term(link)}}`,
       );
     }
+    // Only the environment names the blocks use (H and JS always).
+    const body = parts.join("\n");
+    const used = this.names.filter((nm) => nm === "H" || nm === "JS" || new RegExp(`\\b${nm}\\b`).test(body));
+    // Exits only assign constants (off, d, k, e) and the epilogue computes the pc: V8 deoptimizes
+    // optimized code at the first operation that never ran before, and exits are rare paths.
+    // e: 0 pc in pl/ph, 1 vLo|off, 2 (vLo|off)+d (64-bit), 3 pc already in the hart; k: steps to add.
+    // W forces the TLB slow paths on every other call of the first WARM_CALLS, so both paths have
+    // run (and V8 has type feedback for them) before the region is optimized.
     const src =
-      `return function region_${r.page.toString(16)}_${r.ctx}(o,lim,vLo,vHi){` +
-      "let n=0,nb=0,pl=0,ph=vHi,off=o,b=IDX[o>>>1];const dB=H.dBase;" +
-      `fin:{xit:{out:for(;;){switch(b){${parts.join("\n")}\ndefault:pl=vLo|off;break out;}}break fin;}` +
-      "pl=H.pcLo;ph=H.pcHi;}H.pcLo=pl;H.pcHi=ph;JS[0]+=nb;return n;}";
-    const factory = new Function(...this.names, "IDX", src) as (...args: unknown[]) => RegionFunction;
+      `var W=2,C=0;return function region_${r.page.toString(16)}_${r.ctx}_${r.instructions}(o,lim,vLo,vHi){` +
+      // The environment in locals: bytecode then names registers, not context slots (measured:
+      // ~40% less bytecode per guest instruction; V8's tiering and compile time grow with it).
+      `const ${used.map((nm) => `${nm}=$${nm}`).join(",")},IDX=$IDX;` +
+      "let n=0,nb=0,pl=0,ph=vHi,off=o,b=IDX[o>>>1],k=0,e=1,d=0;const dB=H.dBase;" +
+      `out:for(;;){switch(b){${body}\ndefault:k=0;e=1;break out;}}` +
+      // Every operation runs on every exit; the branches only pick values.
+      "n+=k;const p=vLo|off,l=(p+d)|0,lh=(vHi+(d>>31)+((l>>>0)<(p>>>0)?1:0))|0,hl=H.pcLo,hh=H.pcHi;" +
+      "const e1=e===1,e2=e===2,e3=e===3;if(e1)pl=p;else if(e2){pl=l;ph=lh;}else if(e3){pl=hl;ph=hh;}" +
+      `if(C<${WARM_CALLS})W=(++C&1)<<1;else W=0;H.pcLo=pl;H.pcHi=ph;JS[0]+=nb;return n;}`;
+    const factory = new Function(...this.names.map((nm) => `$${nm}`), "$IDX", src) as (
+      ...args: unknown[]
+    ) => RegionFunction;
     r.fn = factory(...this.values, r.idx);
     this.compiles++;
   }
@@ -614,6 +769,7 @@ export class BlockTranslator {
     off: number,
     known: { has(off: number): boolean },
     max: number,
+    pass: (off: number) => boolean,
   ): Block | null {
     const host = this.host;
     const O = this.op;
@@ -623,7 +779,7 @@ export class BlockTranslator {
     let o = off;
     let k = 0;
     for (;;) {
-      if (k > 0 && (k >= max || known.has(o) || o >= 4096)) {
+      if (k > 0 && (k >= max || known.has(o) || o >= 4096 || !pass(o))) {
         const t = o;
         term = (link) => link(t);
         if (t < 4096) succ.push(t);
@@ -646,20 +802,24 @@ export class BlockTranslator {
         const bits = this.rawBits(page, o, len);
         const rw = this.rewriter.rewrite(ctx, bits, len);
         if (rw !== undefined) {
-          k++;
-          if (rw.kind === "inline") {
-            out.push(`${rw.code};if(H.resync){n+=${k};${g.nextPc()}break out;}`);
-            o += len;
-            continue;
+          if (rw.kind === "callout") {
+            // Never a block start; the block ends before it (see Rewrite).
+            if (k === 0) return null;
+            const t = o;
+            // The VMM resumes after it (a hypercall, a fence): a likely block start.
+            if (o + len < 4096) succ.push(o + len);
+            return { off, count: k, body: out.join(""), term: (link) => link(t), succ };
           }
-          out.push(
-            `H.pcLo=vLo|${o};H.pcHi=vHi;H.stepsInRun=n+${k};H.retiredInRun=n+${k - 1};${rw.code};` +
-              `n+=${k};H.jitShort=1;H.resync=true;break xit;`,
-          );
-          // The VMM resumes after it (a hypercall, a fence): a likely block start.
-          if (o + len < 4096) succ.push(o + len);
-          // The block ends with the callout; its count includes it.
-          return { off, count: k, body: out.join(""), term: () => "", succ };
+          k++;
+          // The VMM emulates it with pc on it and the steps so far counted; it retires it (or traps).
+          const callout = (code: string): string =>
+            `{H.pcLo=vLo|${o};H.pcHi=vHi;H.stepsInRun=n+${k};H.retiredInRun=n+${k - 1};${code};` +
+            `H.jitShort=1;H.resync=true;k=${k};e=3;break out;}`;
+          const code =
+            rw.callout === undefined ? rw.code : rw.code.split("$CALLOUT").join(callout(rw.callout));
+          out.push(`${code};if(H.resync){${g.nextPc(k)}}`);
+          o += len;
+          continue;
         }
       }
       k++;
@@ -887,11 +1047,11 @@ class InsnGen {
     return `vLo|${this.off}`;
   }
 
-  /** Set pl/ph to the next sequential pc. */
-  nextPc(): string {
+  /** Leave with pc at the next sequential instruction and `steps` steps more counted. */
+  nextPc(steps: number): string {
     const t = this.off + this.len;
-    if (t < 4096) return `pl=vLo|${t};`;
-    return "pl=(vLo+4096)|0;ph=pl===0?(vHi+1)|0:vHi;";
+    if (t < 4096) return `off=${t};k=${steps};e=1;break out;`;
+    return `off=${this.off};d=${this.len};k=${steps};e=2;break out;`;
   }
 
   /** Write (lo, hi) to rd through temporaries (sources may name rd); nothing for x0. */
@@ -982,7 +1142,7 @@ class InsnGen {
 
   /** Exit to pc + imm when it leaves the page (64-bit). */
   farTarget(imm: number): string {
-    return `{const p=vLo|${this.off},l=(p+${imm})|0;ph=(vHi+${imm >> 31}+((l>>>0)<(p>>>0)?1:0))|0;pl=l;break out;}`;
+    return `off=${this.off};d=${imm};k=0;e=2;break out;`;
   }
 
   /** jalr: target (x[rs1] + imm) & ~1, then the link; in-page targets re-dispatch inside the region. */
@@ -997,7 +1157,7 @@ class InsnGen {
           : `{const q=(vLo+4096)|0;x[${d}]=q;x[${d + 1}]=q===0?(vHi+1)|0:vHi;}`;
     return (
       `{const s=${this.l1},t=(s+${b})|0,l=t&-2,h=(${this.h1}+${b >> 31}+((t>>>0)<(s>>>0)?1:0))|0;${link}` +
-      "if(h===vHi&&(l&-4096)===vLo){off=l&4095;b=IDX[off>>>1];continue;}pl=l;ph=h;break out;}"
+      "if(h===vHi&&(l&-4096)===vLo){off=l&4095;b=IDX[off>>>1];continue;}pl=l;ph=h;k=0;e=0;break out;}"
     );
   }
 
@@ -1064,8 +1224,8 @@ class InsnGen {
     }
     return (
       `{${this.address(this.b)}const i=dB+((lo>>>12)&255);` +
-      `if(rtag[i]===(lo&${mask})&&rtagHi[i]===hi){const o=roff[i]+(lo&4095);${fast}}` +
-      `else if(H.jitLoad(lo,hi,${this.a},${this.pc},vHi,${this.steps})){n+=${this.k1};break xit;}}`
+      `if(rtag[i]===((lo&${mask})|W)&&rtagHi[i]===hi){const o=roff[i]+(lo&4095);${fast}}` +
+      `else if(LD(lo,hi,${this.a},vLo,${this.off},vHi,n,${this.k1})){k=${this.k1};e=3;break out;}}`
     );
   }
 
@@ -1093,19 +1253,20 @@ class InsnGen {
     }
     return (
       `{${this.address(this.b)}const i=dB+((lo>>>12)&255);` +
-      `if(wtag[i]===(lo&${mask})&&wtagHi[i]===hi){const o=woff[i]+(lo&4095);${fast}` +
-      "if(H.reservation>=0&&((o^H.reservation)&-8)===0)H.reservation=-1;}" +
-      `else if(H.jitStore(lo,hi,${this.a},${this.pc},vHi,${this.steps})){n+=${this.k1};break xit;}}`
+      `if(wtag[i]===((lo&${mask})|W)&&wtagHi[i]===hi){const o=woff[i]+(lo&4095);${fast}` +
+      // All of this runs on every store (no operation left without type feedback).
+      "const rv=H.reservation;if((((o^rv)&-8)|(rv>>31))===0)CR();}" +
+      `else if(ST(lo,hi,${this.a},vLo,${this.off},vHi,n,${this.k1})){k=${this.k1};e=3;break out;}}`
     );
   }
 
   /** An instruction the hart executes out of line (system, CSR, atomics, FP). */
   system(stops: boolean): string {
     const call = `H.jitSystem(${this.a},${this.b},${this.pc},vHi,${this.steps})`;
-    const end = `{n+=${this.k1};break xit;}`;
+    const end = `{k=${this.k1};e=3;break out;}`;
     // An instruction that normally traps or changes mode ends the block either way (an ISA
     // profile may make one a no-op: then the block ends after it).
-    if (stops) return `if(${call}!==0)${end}n+=${this.k1};${this.nextPc()}break out;`;
+    if (stops) return `if(${call}!==0)${end}${this.nextPc(this.k1)}`;
     return `if(${call}!==0)${end}`;
   }
 }
