@@ -13,6 +13,7 @@ import { checkVirtualizable } from "@hvkit/isa";
 import type { ShadowSyncPolicy } from "@hvkit/shadow-paging";
 import { TrapAndEmulateVmm } from "./vmm.js";
 
+export { INSN_SRET, INSN_WFI } from "./decode.js";
 export { S_INTERRUPTS, TrapAndEmulateVmm, VCPU, type VmmOptions, VSTATUS_BITS } from "./vmm.js";
 
 /** Options of {@link trapAndEmulate}. */

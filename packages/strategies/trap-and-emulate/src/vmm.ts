@@ -372,14 +372,19 @@ export class TrapAndEmulateVmm implements StrategyInstance {
 
   /** Reflect a synchronous exception into the guest kernel. */
   protected reflect(cause: number, tvalLo: number, tvalHi: number): boolean {
+    this.chargeReflect();
+    this.reflected[cause & 31]!++;
+    this.deliver(cause, false, tvalLo, tvalHi);
+    return true;
+  }
+
+  /** Account one trap reflected into the guest kernel: here an exit, its emulation and the entry back. */
+  protected chargeReflect(): void {
     const ev = this.core.events;
     this.core.countExit("exception");
     ev.vmExit++;
     ev.vmEntry++;
     ev.emulateInstruction++;
-    this.reflected[cause & 31]!++;
-    this.deliver(cause, false, tvalLo, tvalHi);
-    return true;
   }
 
   /** Deliver a trap to the guest's virtual S-mode at the current pc. */
