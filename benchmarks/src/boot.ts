@@ -1,11 +1,12 @@
 /**
- * Linux boot benchmark: `pnpm bench:boot [--repeat N] [--firmware opensbi] [--json FILE]`.
+ * Linux boot benchmark: `pnpm bench:boot [--repeat N] [--firmware opensbi] [--strategies LIST] [--json FILE]`.
  *
  * Boots the Debian kernel and busybox initramfs cached by `pnpm linux:fetch`
- * to BOOT-OK under hvkit's emulation strategy (built-in SBI, and OpenSBI with
- * `--firmware opensbi`) and under qemu-system-riscv64 (plain TCG for time,
- * `-icount shift=0` for the instruction count), checks every boot, and
- * prints a table. Progress goes to stderr, the table to stdout.
+ * to BOOT-OK under hvkit's strategies (emulation with the built-in SBI, and
+ * OpenSBI with `--firmware opensbi`; binary translation) and under
+ * qemu-system-riscv64 (plain TCG for time, `-icount shift=0` for the
+ * instruction count), checks every boot, and prints a table. Progress goes
+ * to stderr, the table to stdout.
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -13,6 +14,7 @@ import { parseArgs } from "node:util";
 import { readLinuxManifest } from "@hvkit/guests/node";
 import { BOOT_MARKER } from "./boot/console.js";
 import { BootBenchError } from "./boot/errors.js";
+import { HVKIT_STRATEGIES } from "./boot/hvkit.js";
 import { bootHvkitInChild } from "./boot/hvkit-process.js";
 import { bootQemu, QEMU_BINARY, QEMU_INSTALL_HINT, qemuArgs, qemuVersion } from "./boot/qemu.js";
 import {
@@ -37,9 +39,13 @@ const BUSY_LOAD_PER_CPU = 0.5;
 /** Per-boot limit: hvkit boots took 12-42 s on the 2-core reference machine, depending on load; room for slower hosts. */
 const DEFAULT_TIMEOUT_S = 300;
 
+/** hvkit strategies booted by default. */
+const DEFAULT_STRATEGIES = ["emulation", "binary-translation"];
+
 const USAGE = `usage: pnpm bench:boot [options]
   --repeat N          boots per configuration (default 1)
-  --firmware opensbi  also boot hvkit with OpenSBI (default: built-in SBI only)
+  --strategies LIST   hvkit strategies, comma-separated (default ${DEFAULT_STRATEGIES.join(",")}; known: ${Object.keys(HVKIT_STRATEGIES).join(", ")})
+  --firmware opensbi  also boot hvkit emulation with OpenSBI (default: built-in SBI only)
   --opensbi FILE      the OpenSBI image (default ${DEFAULT_OPENSBI})
   --json FILE         write the result as JSON (schema hvkit.bench.boot, version 1)
   --timeout SECONDS   per-boot limit (default ${DEFAULT_TIMEOUT_S})
@@ -47,6 +53,7 @@ const USAGE = `usage: pnpm bench:boot [options]
 
 interface Options {
   repeat: number;
+  strategies: string[];
   opensbi: string | undefined;
   json: string | undefined;
   timeoutMs: number;
@@ -78,8 +85,18 @@ function parseOptions(argv: string[]): Options | undefined {
   if (firmware !== "builtin" && firmware !== "opensbi") {
     throw new BootBenchError("BOOT_BAD_OPTION", `--firmware is "builtin" or "opensbi", got "${firmware}"`);
   }
+  const strategies = (values.strategies ?? DEFAULT_STRATEGIES.join(",")).split(",").filter((x) => x !== "");
+  for (const name of strategies) {
+    if (!HVKIT_STRATEGIES[name]) {
+      throw new BootBenchError(
+        "BOOT_BAD_OPTION",
+        `--strategies: unknown strategy "${name}"; known: ${Object.keys(HVKIT_STRATEGIES).join(", ")}`,
+      );
+    }
+  }
   return {
     repeat: positive("repeat", values.repeat, 1),
+    strategies,
     opensbi: firmware === "opensbi" || values.opensbi ? (values.opensbi ?? DEFAULT_OPENSBI) : undefined,
     json: values.json,
     timeoutMs: positive("timeout", values.timeout, DEFAULT_TIMEOUT_S) * 1000,
@@ -94,6 +111,7 @@ function parse(args: string[]) {
     allowPositionals: false,
     options: {
       repeat: { type: "string" },
+      strategies: { type: "string" },
       firmware: { type: "string" },
       opensbi: { type: "string" },
       json: { type: "string" },
@@ -180,20 +198,30 @@ async function main(): Promise<void> {
       configs.push(await repeat(config, (label) => bootQemu({ ...qemu, label })));
     }
   }
-  const firmwares: [string, string | undefined][] = [["builtin", undefined]];
-  if (options.opensbi) firmwares.push(["opensbi", options.opensbi]);
-  for (const [name, firmwarePath] of firmwares) {
+  // Emulation with each firmware; the deprivileging strategies serve the SBI themselves (built-in only).
+  const runs: [string, string, string | undefined][] = [];
+  for (const strategy of options.strategies) {
+    runs.push([strategy, "builtin", undefined]);
+    if (strategy === "emulation" && options.opensbi) runs.push([strategy, "opensbi", options.opensbi]);
+  }
+  for (const [strategy, name, firmwarePath] of runs) {
+    const emulationRow = strategy === "emulation";
     const config: BootConfig = {
-      id: `hvkit-${name}`,
-      label: name === "builtin" ? "hvkit emulation, built-in SBI" : "hvkit emulation, OpenSBI",
+      id: emulationRow ? `hvkit-${name}` : `hvkit-${strategy}`,
+      label: emulationRow
+        ? name === "builtin"
+          ? "hvkit emulation, built-in SBI"
+          : "hvkit emulation, OpenSBI"
+        : `hvkit ${strategy}, built-in SBI`,
       engine: "hvkit",
       firmware: name,
-      command: `Vm.create(emulation, { cmdline: "${CMDLINE}", memory: ${MEMORY_MIB} MiB, firmware: ${firmwarePath ?? '"builtin"'} }), a fresh Node process per boot`,
+      command: `Vm.create(${strategy}, { cmdline: "${CMDLINE}", memory: ${MEMORY_MIB} MiB, firmware: ${firmwarePath ?? '"builtin"'} }), a fresh Node process per boot`,
     };
     configs.push(
       await repeat(config, (label) =>
         bootHvkitInChild({
           label,
+          strategy,
           kernelPath: manifest.kernel.path,
           initrdPath: manifest.initramfs.path,
           ...(firmwarePath === undefined ? {} : { firmwarePath }),
@@ -228,7 +256,12 @@ async function main(): Promise<void> {
       memoryMiB: MEMORY_MIB,
       marker: BOOT_MARKER,
     },
-    options: { repeat: options.repeat, timeoutSeconds: options.timeoutMs / 1000, opensbi: options.opensbi },
+    options: {
+      repeat: options.repeat,
+      timeoutSeconds: options.timeoutMs / 1000,
+      opensbi: options.opensbi,
+      strategies: options.strategies,
+    },
     qemu: version
       ? { available: true, binary: options.qemu, version }
       : { available: false, binary: options.qemu, installHint: QEMU_INSTALL_HINT },

@@ -13,6 +13,7 @@ process.once("message", (request: ChildRequest) => {
   try {
     const run = bootHvkit({
       label: request.label,
+      strategy: request.strategy,
       kernel: readFileSync(request.kernelPath),
       initrd: readFileSync(request.initrdPath),
       cmdline: request.cmdline,

@@ -11,6 +11,8 @@ import type { BootRun } from "./report.js";
 /** What the parent asks the child to boot. */
 export interface ChildRequest {
   label: string;
+  /** The strategy: a name of HVKIT_STRATEGIES (hvkit.ts). */
+  strategy: string;
   kernelPath: string;
   initrdPath: string;
   /** An OpenSBI image; the built-in SBI when absent. */

@@ -1,9 +1,10 @@
 /**
- * One boot of the cached Linux guest under hvkit's emulation strategy, in the
+ * One boot of the cached Linux guest under one of hvkit's strategies, in the
  * calling process (hvkit-process.ts gives each boot a process of its own).
  */
+import { binaryTranslationSfence } from "@hvkit/binary-translation";
 import { emulation } from "@hvkit/emulation";
-import { Vm } from "@hvkit/hypervisor";
+import { type StrategyDefinition, Vm } from "@hvkit/hypervisor";
 import { ConsoleWatch, checkBoot } from "./console.js";
 import { BootBenchError } from "./errors.js";
 import type { BootRun } from "./report.js";
@@ -11,10 +12,18 @@ import type { BootRun } from "./report.js";
 /** How often a running boot reports progress; each report is one `vm.run` slice boundary. */
 const PROGRESS_MS = 5000;
 
+/** The strategies the boot benchmark can run, by name. */
+export const HVKIT_STRATEGIES: Readonly<Record<string, StrategyDefinition>> = {
+  emulation,
+  "binary-translation": binaryTranslationSfence,
+};
+
 /** What to boot and how long to wait. */
 export interface HvkitBootOptions {
   /** Label for progress and errors, e.g. "hvkit-builtin run 1/3". */
   label: string;
+  /** A name of {@link HVKIT_STRATEGIES}. */
+  strategy: string;
   kernel: Uint8Array;
   initrd: Uint8Array;
   cmdline: string;
@@ -34,8 +43,15 @@ export interface HvkitBootOptions {
  * count, as QEMU's own start-up does.
  */
 export function bootHvkit(o: HvkitBootOptions): BootRun {
+  const strategy = HVKIT_STRATEGIES[o.strategy];
+  if (!strategy) {
+    throw new BootBenchError(
+      "BOOT_BAD_OPTION",
+      `unknown strategy "${o.strategy}"; known: ${Object.keys(HVKIT_STRATEGIES).join(", ")}`,
+    );
+  }
   const t0 = performance.now();
-  const vm = Vm.create(emulation, {
+  const vm = Vm.create(strategy, {
     kernel: o.kernel,
     initrd: o.initrd,
     cmdline: o.cmdline,

@@ -91,7 +91,7 @@ export interface BootBenchResult {
     memoryMiB: number;
     marker: string;
   };
-  options: { repeat: number; timeoutSeconds: number; opensbi: string | undefined };
+  options: { repeat: number; timeoutSeconds: number; opensbi: string | undefined; strategies?: string[] };
   qemu: { available: boolean; binary: string; version?: string; installHint?: string };
   configs: ConfigResult[];
   ratios: Ratio[];
