@@ -2,14 +2,16 @@
  * The built-in SBI implementation: the supervisor binary interface served by
  * the host, entered as an exit from the hart on `ecall` from S-mode (the
  * hypercall path every strategy shares). Follows the RISC-V SBI
- * specification v2.0: BASE, TIME, IPI, RFENCE, HSM, SRST, DBCN and the
+ * specification v2.0: BASE, TIME, IPI, RFENCE, HSM, SRST, DBCN, PMU and the
  * legacy extensions (0x00-0x08).
  *
  * Calling convention (SBI 3.1): a7 = extension ID, a6 = function ID,
  * a0..a5 = arguments; the result is `struct sbiret { error, value }` in
  * a0/a1. Legacy calls return a single value in a0.
  */
-import type { Hart } from "@hvkit/cpu";
+
+import { type Hart, writeCsr } from "@hvkit/cpu";
+import { CSR } from "@hvkit/isa";
 
 /** SBI error codes (SBI spec table 1). */
 export const SbiError = {
@@ -43,7 +45,33 @@ export const SbiExtension = {
   HSM: 0x48534d,
   SRST: 0x53525354,
   DBCN: 0x4442434e,
+  PMU: 0x504d55,
 } as const;
+
+/**
+ * The PMU extension's counters: the three fixed hardware counters of Zicntr,
+ * by index (counter_idx = CSR number - 0xc00, as the spec's counter_info
+ * describes them). There are no programmable hpmcounters and no firmware
+ * counters. mcountinhibit is read-only zero on this hart, so a counter always
+ * counts: "started" and "stopped" are the SBI's bookkeeping, and a supervisor
+ * reads deltas (Linux's perf reads the counter on start and on stop).
+ */
+const PMU_COUNTERS = 3;
+const PMU_CYCLE = 0;
+const PMU_INSTRET = 2;
+/** counter_info of a 64-bit hardware counter: csr in [11:0], width - 1 in [17:12], type 0 (hardware). */
+const PMU_HW_INFO_WIDTH = 63 << 12;
+/** Hardware general events (event type 0): the codes the fixed counters count. */
+const PMU_HW_CPU_CYCLES = 1;
+const PMU_HW_INSTRUCTIONS = 2;
+/** counter_config_matching flags. */
+const PMU_CFG_SKIP_MATCH = 1 << 0;
+const PMU_CFG_CLEAR_VALUE = 1 << 1;
+const PMU_CFG_AUTO_START = 1 << 2;
+/** counter_start flag: set the counter to initial_value first. */
+const PMU_START_INIT_VALUE = 1 << 0;
+/** counter_stop flag: the counter is released (no longer configured). */
+const PMU_STOP_RESET = 1 << 0;
 
 /** SBI specification version implemented: 2.0 (major << 24 | minor). */
 export const SBI_SPEC_VERSION = 2 << 24;
@@ -69,6 +97,7 @@ const EXTENSION_NAMES: Readonly<Record<number, string>> = {
   [SbiExtension.HSM]: "hsm",
   [SbiExtension.SRST]: "srst",
   [SbiExtension.DBCN]: "dbcn",
+  [SbiExtension.PMU]: "pmu",
 };
 
 const FUNCTION_NAMES: Readonly<Record<number, readonly string[]>> = {
@@ -87,6 +116,16 @@ const FUNCTION_NAMES: Readonly<Record<number, readonly string[]>> = {
   [SbiExtension.HSM]: ["hart_start", "hart_stop", "hart_get_status", "hart_suspend"],
   [SbiExtension.SRST]: ["system_reset"],
   [SbiExtension.DBCN]: ["console_write", "console_read", "console_write_byte"],
+  [SbiExtension.PMU]: [
+    "num_counters",
+    "counter_get_info",
+    "counter_config_matching",
+    "counter_start",
+    "counter_stop",
+    "counter_fw_read",
+    "counter_fw_read_hi",
+    "snapshot_set_shmem",
+  ],
 };
 
 /** What the SBI needs from the VMM. */
@@ -131,6 +170,9 @@ export class SbiService {
   private readonly counts = new Map<number, number>();
   /** Calls to extensions or functions not implemented (answered NOT_SUPPORTED). */
   unsupported = 0;
+  /** PMU counters configured for an event (bit i: counter i), and those started. */
+  pmuConfigured = 0;
+  pmuStarted = 0;
 
   constructor(private readonly host: SbiHost) {}
 
@@ -278,6 +320,12 @@ export class SbiService {
             error = SbiError.NOT_SUPPORTED;
         }
         break;
+      case SbiExtension.PMU: {
+        const r = this.pmu(fid);
+        if (r < 0) error = r;
+        else value = r;
+        break;
+      }
       default:
         error = SbiError.NOT_SUPPORTED;
     }
@@ -285,6 +333,105 @@ export class SbiService {
     setReg(x, 10, error);
     setReg(x, 11, value);
     return outcome;
+  }
+
+  /**
+   * The PMU extension (SBI spec chapter 11) over the fixed counters: returns
+   * the call's value, or an SbiError (negative). Supervisors need it for
+   * more than perf: Linux grants its programs the time CSR (scounteren.TM,
+   * which the vDSO's clock_gettime reads) only from its SBI PMU driver.
+   */
+  private pmu(fid: number): number {
+    switch (fid) {
+      case 0: // num_counters
+        return PMU_COUNTERS;
+      case 1: {
+        // counter_get_info
+        const idx = this.arg(0);
+        return idx < PMU_COUNTERS ? PMU_HW_INFO_WIDTH | (CSR.cycle + idx) : SbiError.INVALID_PARAM;
+      }
+      case 2: {
+        // counter_config_matching(counter_idx_base, counter_idx_mask, config_flags, event_idx, event_data)
+        const mask = this.pmuMask(this.arg(0), this.arg(1));
+        if (mask < 0) return SbiError.INVALID_PARAM;
+        const flags = this.argLo(2);
+        let idx: number;
+        if (flags & PMU_CFG_SKIP_MATCH) {
+          // The caller names the counter it configured before: the first of the set.
+          idx = 31 - Math.clz32(mask & -mask);
+          if (mask === 0 || (this.pmuConfigured & (1 << idx)) === 0) return SbiError.INVALID_PARAM;
+        } else {
+          const event = this.argLo(3);
+          const type = (event >>> 16) & 0xf;
+          const code = event & 0xffff;
+          idx =
+            type !== 0
+              ? -1
+              : code === PMU_HW_CPU_CYCLES
+                ? PMU_CYCLE
+                : code === PMU_HW_INSTRUCTIONS
+                  ? PMU_INSTRET
+                  : -1;
+          // An event no counter counts, or whose counter is outside the set or taken.
+          if (idx < 0 || (mask & (1 << idx)) === 0 || this.pmuConfigured & (1 << idx))
+            return SbiError.NOT_SUPPORTED;
+          this.pmuConfigured |= 1 << idx;
+        }
+        if (flags & PMU_CFG_CLEAR_VALUE) this.pmuSetCounter(idx, 0, 0);
+        if (flags & PMU_CFG_AUTO_START) this.pmuStarted |= 1 << idx;
+        // The mode-inhibit flags (SINH, UINH, ...) are accepted; the fixed counters count in every mode.
+        return idx;
+      }
+      case 3: {
+        // counter_start(counter_idx_base, counter_idx_mask, start_flags, initial_value)
+        const mask = this.pmuMask(this.arg(0), this.arg(1));
+        if (mask < 0 || (mask & ~this.pmuConfigured) !== 0) return SbiError.INVALID_PARAM;
+        if (mask & this.pmuStarted) return SbiError.ALREADY_STARTED;
+        if (this.argLo(2) & PMU_START_INIT_VALUE) {
+          const x = this.host.hart.x;
+          for (let i = 0; i < PMU_COUNTERS; i++)
+            if (mask & (1 << i)) this.pmuSetCounter(i, x[2 * 13]!, x[2 * 13 + 1]!);
+        }
+        this.pmuStarted |= mask;
+        return 0;
+      }
+      case 4: {
+        // counter_stop(counter_idx_base, counter_idx_mask, stop_flags)
+        const mask = this.pmuMask(this.arg(0), this.arg(1));
+        if (mask < 0 || (mask & ~this.pmuConfigured) !== 0) return SbiError.INVALID_PARAM;
+        const wasStopped = (mask & ~this.pmuStarted) !== 0;
+        this.pmuStarted &= ~mask;
+        // RESET releases the counters even when they were not running (Linux probes its events so).
+        if (this.argLo(2) & PMU_STOP_RESET) this.pmuConfigured &= ~mask;
+        return wasStopped ? SbiError.ALREADY_STOPPED : 0;
+      }
+      case 5:
+      case 6:
+        // counter_fw_read(_hi): there are no firmware counters.
+        return SbiError.INVALID_PARAM;
+      default:
+        // snapshot_set_shmem and anything newer: the optional snapshot is not offered.
+        return SbiError.NOT_SUPPORTED;
+    }
+  }
+
+  /** The counters (base, mask) selects as a bit mask of valid indices, or -1 when it names another. */
+  private pmuMask(base: number, mask: number): number {
+    const m = mask * 2 ** base;
+    return m > (1 << PMU_COUNTERS) - 1 ? -1 : m;
+  }
+
+  /**
+   * Set a fixed counter through its machine-level CSR so that it reads
+   * `value` right after the call (time is read-only: left alone). A CSR
+   * instruction's own retirement follows its write, which writeCsr models;
+   * the SBI call is not an instruction retiring, hence value + 1.
+   */
+  private pmuSetCounter(idx: number, lo: number, hi: number): void {
+    const lo1 = (lo + 1) | 0;
+    const hi1 = lo1 === 0 ? (hi + 1) | 0 : hi;
+    if (idx === PMU_CYCLE) writeCsr(this.host.hart, CSR.mcycle, lo1, hi1);
+    else if (idx === PMU_INSTRET) writeCsr(this.host.hart, CSR.minstret, lo1, hi1);
   }
 
   /** Argument register a<i> as an unsigned number (exact below 2^53). */

@@ -93,7 +93,8 @@ describe("built-in SBI (v2.0)", () => {
 
   it("probe_extension answers 1 for served extensions and 0 for others", () => {
     expect(sbiCall("li a7, 0x10\n li a6, 3\n li a0, 0x53525354").a1).toBe(1n);
-    expect(sbiCall("li a7, 0x10\n li a6, 3\n li a0, 0x504D55").a1).toBe(0n); // PMU: not served
+    expect(sbiCall("li a7, 0x10\n li a6, 3\n li a0, 0x504D55").a1).toBe(1n); // PMU
+    expect(sbiCall("li a7, 0x10\n li a6, 3\n li a0, 0x43505043").a1).toBe(0n); // CPPC: not served
   });
 
   it("answers NOT_SUPPORTED for unknown extensions and functions", () => {
@@ -111,6 +112,52 @@ describe("built-in SBI (v2.0)", () => {
     expect(sbiCall("li a7, 0x48534D\n li a6, 2\n li a0, 0")).toEqual({ a0: 0n, a1: 0n });
     expect(sbiCall("li a7, 0x48534D\n li a6, 2\n li a0, 5").a0).toBe(BigInt(SbiError.INVALID_PARAM));
     expect(sbiCall("li a7, 0x48534D\n li a6, 0\n li a0, 0").a0).toBe(BigInt(SbiError.ALREADY_AVAILABLE));
+  });
+
+  describe("PMU over the fixed counters", () => {
+    /** One PMU call (a6 = fid, a0.. = args) whose result is not checked, as setup for the next. */
+    const pmu = (fid: number, ...args: number[]) =>
+      `li a7, 0x504D55\n li a6, ${fid}\n${args.map((v, i) => ` li a${i}, ${v}\n`).join("")}`;
+    const call = (fid: number, ...args: number[]) => `${pmu(fid, ...args)} ecall\n`;
+    const CYCLES = 1;
+    const INSTRUCTIONS = 2;
+
+    it("describes three 64-bit hardware counters: cycle, time, instret", () => {
+      expect(sbiCall(pmu(0))).toEqual({ a0: 0n, a1: 3n });
+      expect(sbiCall(pmu(1, 0))).toEqual({ a0: 0n, a1: BigInt((63 << 12) | 0xc00) });
+      expect(sbiCall(pmu(1, 2))).toEqual({ a0: 0n, a1: BigInt((63 << 12) | 0xc02) });
+      expect(sbiCall(pmu(1, 3)).a0).toBe(BigInt(SbiError.INVALID_PARAM));
+      expect(sbiCall(pmu(5, 0)).a0).toBe(BigInt(SbiError.INVALID_PARAM)); // no firmware counters
+      expect(sbiCall(pmu(7, 0, 0, 0)).a0).toBe(BigInt(SbiError.NOT_SUPPORTED)); // no snapshot shmem
+    });
+
+    it("matches cycles and instructions to their counters; a taken counter is released by stop with RESET", () => {
+      expect(sbiCall(pmu(2, 0, 7, 0, CYCLES))).toEqual({ a0: 0n, a1: 0n });
+      expect(sbiCall(pmu(2, 0, 7, 0, INSTRUCTIONS))).toEqual({ a0: 0n, a1: 2n });
+      expect(sbiCall(pmu(2, 0, 7, 0, 0x10001)).a0).toBe(BigInt(SbiError.NOT_SUPPORTED)); // a cache event
+      expect(sbiCall(pmu(2, 0, 1, 0, INSTRUCTIONS)).a0).toBe(BigInt(SbiError.NOT_SUPPORTED)); // outside the set
+      expect(sbiCall(pmu(2, 0, 8, 0, CYCLES)).a0).toBe(BigInt(SbiError.INVALID_PARAM)); // no counter 3
+      const taken = call(2, 0, 7, 0, INSTRUCTIONS);
+      expect(sbiCall(taken + pmu(2, 0, 7, 0, INSTRUCTIONS)).a0).toBe(BigInt(SbiError.NOT_SUPPORTED));
+      // Linux probes each event so: configure, then stop with RESET although it never started.
+      expect(sbiCall(taken + pmu(4, 2, 1, 1)).a0).toBe(BigInt(SbiError.ALREADY_STOPPED));
+      expect(sbiCall(taken + call(4, 2, 1, 1) + pmu(2, 0, 7, 0, INSTRUCTIONS))).toEqual({ a0: 0n, a1: 2n });
+    });
+
+    it("starts with an initial value, refuses a second start and a second stop", () => {
+      const configured = call(2, 0, 7, 0, INSTRUCTIONS);
+      expect(sbiCall(pmu(3, 2, 1, 0, 0)).a0).toBe(BigInt(SbiError.INVALID_PARAM)); // not configured
+      const started = `${configured}${call(3, 2, 1, 1, 1000)}`;
+      // rdinstret right after the start reads the initial value (legacy clear_ipi, which leaves
+      // a1 alone, ends the snippet).
+      const read = sbiCall(`${started} rdinstret a1\n li a7, 3`);
+      expect(read.a1).toBe(1000n);
+      expect(sbiCall(`${started}${pmu(3, 2, 1, 0, 0)}`).a0).toBe(BigInt(SbiError.ALREADY_STARTED));
+      expect(sbiCall(`${started}${pmu(4, 2, 1, 0)}`).a0).toBe(0n);
+      expect(sbiCall(`${started}${call(4, 2, 1, 0)}${pmu(4, 2, 1, 0)}`).a0).toBe(
+        BigInt(SbiError.ALREADY_STOPPED),
+      );
+    });
   });
 
   it("legacy console_getchar returns -1 with no input", () => {
