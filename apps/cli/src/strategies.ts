@@ -2,6 +2,7 @@
  * The strategies the CLI ships, registered in one place: a new strategy is
  * one import and one entry in {@link SHIPPED_STRATEGIES}.
  */
+import { binaryTranslationSfence, binaryTranslationWriteProtect } from "@hvkit/binary-translation";
 import { emulation } from "@hvkit/emulation";
 import {
   hardwareAssistedNested,
@@ -16,6 +17,8 @@ export const SHIPPED_STRATEGIES: readonly StrategyDefinition[] = [
   emulation,
   trapAndEmulateSfence,
   trapAndEmulateWriteProtect,
+  binaryTranslationSfence,
+  binaryTranslationWriteProtect,
   hardwareAssistedNested,
   hardwareAssistedShadow,
   hardwareAssistedShadowWriteProtect,
