@@ -1942,11 +1942,15 @@ export class Hart {
 
   /**
    * Tell the hart that RAM bytes [pa, pa+length) were written behind its back
-   * (DMA, a loader, a debugger): invalidates decoded code there.
+   * (DMA, a loader, a debugger): invalidates decoded code there, and an LR
+   * reservation on those bytes (another agent's store to the reservation set
+   * makes the SC fail, unprivileged spec 8.2).
    */
   ramChanged(pa: number, length: number): void {
     const start = Math.max(0, pa - this.ramBase);
     const end = Math.min(this.ramSize, pa - this.ramBase + length);
+    const r = this.reservation;
+    if (r >= 0 && (r & ~7) < end && (r | 7) >= start) this.reservation = -1;
     for (let page = start >>> 12; page << 12 < end; page++) {
       if (this.pageFlags[page]! & PF_CODE) this.invalidateCodePage(page);
     }

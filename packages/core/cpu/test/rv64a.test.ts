@@ -4,6 +4,7 @@
  * memory.
  */
 import { describe, expect, it } from "vitest";
+import { ExitReason } from "../src/index.js";
 import { outcome, runGuest, s64, sx32, u64 } from "./helpers.js";
 
 const VALUES = [
@@ -171,6 +172,32 @@ word: .dword 7
   .zero 120
 `);
     expect(outcome(g)).toBe("pass");
+  });
+
+  it("a device's DMA write to the reserved doubleword makes the SC fail; a write elsewhere does not", () => {
+    const source = `
+_start:
+  la s1, word
+  lr.d a0, (s1)
+  li a1, 42
+  sc.d a2, a1, (s1)
+  j pass
+.align 3
+word: .dword 7
+other: .dword 0
+`;
+    for (const [where, fails] of [
+      ["word", true],
+      ["other", false],
+    ] as const) {
+      const g = runGuest(source, { noRun: true });
+      const h = g.machine.hart;
+      expect(h.run(3)).toBe(ExitReason.BUDGET); // la (2 instructions) and lr.d
+      h.ramChanged(g.sym(where) + 4, 4); // a write by someone else, e.g. a DMA engine
+      expect(outcome(g.machine.run(100))).toBe("pass");
+      expect(g.x(12)).toBe(fails ? 1n : 0n);
+      expect(g.dword("word")).toBe(fails ? 7n : 42n);
+    }
   });
 
   it("misaligned LR/SC/AMO raise address-misaligned exceptions (load for LR, store/AMO otherwise)", () => {
