@@ -424,8 +424,12 @@ export class VirtBoard {
       .endNode();
     for (let i = 0; i < m.virtio.count; i++) {
       const base = m.virtio.base + i * m.virtio.size;
-      b.beginNode(`virtio_mmio@${base.toString(16)}`)
-        .propString("compatible", "virtio,mmio")
+      const own = this.virtio[i]?.compatible;
+      const compatible = own === undefined ? ["virtio,mmio"] : typeof own === "string" ? [own] : [...own];
+      const first = compatible[0] ?? "virtio,mmio";
+      const node = own === undefined ? "virtio_mmio" : first.slice(first.indexOf(",") + 1);
+      b.beginNode(`${node}@${base.toString(16)}`)
+        .propStrings("compatible", compatible)
         .propCells("reg", reg(base, m.virtio.size))
         .propU32("interrupt-parent", PHANDLE_PLIC)
         .propU32("interrupts", VIRT_IRQ.virtio + i)
@@ -539,6 +543,19 @@ export class VirtBoard {
     for (const dev of this.virtio) dev.reset?.();
     this.powerOff = undefined;
     this.resetRequested = false;
+  }
+
+  /**
+   * The windows of the slot devices assigned to the guest (`direct`), for a
+   * VMM that maps them straight into the guest instead of trapping accesses.
+   */
+  directRanges(): { base: number; size: number }[] {
+    const out: { base: number; size: number }[] = [];
+    const m = VIRT_MEMORY_MAP.virtio;
+    this.virtio.forEach((d, i) => {
+      if (d.direct === true) out.push({ base: m.base + i * m.size, size: m.size });
+    });
+    return out;
   }
 
   /** Counters of the bus and every device. */

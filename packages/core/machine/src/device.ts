@@ -31,6 +31,19 @@ export interface Device {
   readonly badAccesses: number;
   /** Return to the power-on state (called by the board's reset); optional. */
   reset?(): void;
+  /**
+   * For a device in a virtio-mmio slot that is not a virtio transport: the
+   * devicetree `compatible` string(s) of its node (the board names the node
+   * after the first one's model part, e.g. "pio-blk@10001000"). Default:
+   * the slot is described as "virtio,mmio".
+   */
+  readonly compatible?: string | readonly string[];
+  /**
+   * The device is assigned to the guest (direct assignment, "passthrough"):
+   * a VMM maps its window straight into the guest (shadow or G-stage tables)
+   * instead of trapping each access. Default false.
+   */
+  readonly direct?: boolean;
 }
 
 /** An interrupt output: the device drives it high or low (a level). */

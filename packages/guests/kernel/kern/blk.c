@@ -1,7 +1,8 @@
 /*
  * The block layer: one active block device behind struct blkdev (sector
- * read/write of BLOCK_SIZE bytes). Two backends: a virtio-blk device
- * (virtio_blk.c) when the devicetree has one, else a RAM disk.
+ * read/write of BLOCK_SIZE bytes). Three backends: a virtio-blk device
+ * (virtio_blk.c) when the devicetree has one, else a programmed-I/O
+ * controller (pio_blk.c) when it has one of those, else a RAM disk.
  *
  * The RAM disk is sparse: a sector's page is allocated on its first write,
  * and a sector never written reads as zeros (a fresh disk), so it costs no
@@ -40,6 +41,7 @@ void blk_init(uint64_t ramdisk_sectors) {
   if (ramdisk_sectors > RAMDISK_MAX_SECTORS) ramdisk_sectors = RAMDISK_MAX_SECTORS;
   ramdisk.sectors = ramdisk_sectors;
   active = virtio_blk_probe();
+  if (active == NULL) active = pio_blk_probe();
   if (active == NULL) active = ramdisk_sectors > 0 ? &ramdisk : NULL;
 }
 

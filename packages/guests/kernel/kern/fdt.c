@@ -125,6 +125,8 @@ static void finish_node(struct bootinfo *bi, struct node *stack, int depth, uint
     }
   } else if (bi->syscon_base == 0 && has_string(n->compatible, "sifive,test0")) {
     if (first_reg(n->reg, parent, &addr, &size)) bi->syscon_base = addr;
+  } else if (bi->pio_blk_base == 0 && has_string(n->compatible, "hvkit,pio-blk")) {
+    if (first_reg(n->reg, parent, &addr, &size) && size >= 0x40) bi->pio_blk_base = addr;
   } else if (bi->nvirtio < MAX_VIRTIO && has_string(n->compatible, "virtio,mmio")) {
     if (first_reg(n->reg, parent, &addr, &size) && size >= 0x200) {
       bi->virtio[bi->nvirtio].base = addr;

@@ -44,6 +44,7 @@ struct bootinfo {
     uint32_t irq;
   } virtio[MAX_VIRTIO];
   int nvirtio;
+  uint64_t pio_blk_base;  /* the "hvkit,pio-blk" programmed-I/O block controller, 0 if none */
   uint64_t initrd_start, initrd_end;
   /* Regions the kernel must not allocate: memreserve entries, /reserved-memory children. */
   struct {
@@ -168,10 +169,12 @@ struct blkdev {
   int (*write)(struct blkdev *dev, uint64_t sector, const void *buf);
   void *priv;
 };
-/* The block device: a virtio-blk device when the devicetree has one, else the RAM disk. */
+/* The block device: a virtio-blk device when the devicetree has one, else a pio-blk controller, else the RAM disk. */
 void blk_init(uint64_t ramdisk_sectors);
 /* The first virtio-mmio transport with a usable virtio-blk device behind it, initialised; NULL if none. */
 struct blkdev *virtio_blk_probe(void);
+/* The "hvkit,pio-blk" controller from the devicetree, initialised; NULL if none. */
+struct blkdev *pio_blk_probe(void);
 struct blkdev *blk_device(void);
 /* Pages the RAM disk holds (memory that is in use on purpose, for the leak check). */
 uint64_t blk_pages_in_use(void);

@@ -80,6 +80,7 @@ void kvm_init(void) {
   if (boot.uart_base) kmap_device(boot.uart_base, 8);
   if (boot.syscon_base) kmap_device(boot.syscon_base, 4);
   for (int i = 0; i < boot.nvirtio; i++) kmap_device(boot.virtio[i].base, 0x200); /* registers and config */
+  if (boot.pio_blk_base) kmap_device(boot.pio_blk_base, 0x40);
   if (boot.plic_base && boot.plic_context != PLIC_NO_CONTEXT) {
     kmap_device(boot.plic_base, 4 * 1024);                                    /* source priorities */
     kmap_device(boot.plic_base + 0x2000 + 0x80 * boot.plic_context, 0x80);     /* enable bits */
