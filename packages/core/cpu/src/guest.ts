@@ -45,6 +45,8 @@ export const GuestStat = {
   WALKS: 2,
   /** Page-table entries read by two-stage translations: VS-level PTEs plus every G-stage PTE, including the G-stage walks of VS-level tables. */
   WALK_STEPS: 3,
+  /** Of WALK_STEPS, the G-stage PTEs: what a two-stage walk reads beyond a native one (0 while hgatp is Bare). */
+  GSTAGE_STEPS: 4,
   /** First of the exits from V=1 by reason: `guestStats[EXITS + ExitReason.X]`. */
   EXITS: 8,
   /** Number of slots. */

@@ -165,7 +165,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
   private syncedCharged = 0;
   // Two-stage walk accounting (see settleWalks).
   private walkSteps = 0;
-  private walks = 0;
+  private gstageSteps = 0;
   private extraSteps = 0;
   private windowSteps = 0;
   // Shadow fill repeat detection.
@@ -275,7 +275,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
     hart.setMode(hart.priv === PRV_U ? PRV_U : PRV_S, 1);
     this.syncExternal();
     this.walkSteps = hart.guestStats[GuestStat.WALK_STEPS]!;
-    this.walks = hart.guestStats[GuestStat.WALKS]!;
+    this.gstageSteps = hart.guestStats[GuestStat.GSTAGE_STEPS]!;
   }
 
   // ---------------------------------------------------------------------------
@@ -544,7 +544,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
     // The window's walks are the VMM's emulation, not the guest's translation.
     this.windowSteps += gs[GuestStat.WALK_STEPS]! - this.walkSteps;
     this.walkSteps = gs[GuestStat.WALK_STEPS]!;
-    this.walks = gs[GuestStat.WALKS]!;
+    this.gstageSteps = gs[GuestStat.GSTAGE_STEPS]!;
     if (n === 0 && page >= 0) return false; // the pool cannot hold a window: a VMM bug
     const r = hart.exit.reason;
     if (r === ExitReason.BUDGET || r === ExitReason.HALT) return true;
@@ -858,25 +858,18 @@ export class HardwareAssistedVmm implements StrategyInstance {
   }
 
   /**
-   * Two-stage walk steps beyond a native walk, from the hart's counters: a
-   * guest-RAM G-stage translation walks `g` entries, and a two-stage walk
-   * reading V VS-level entries makes V + 1 of them, so over an interval with
-   * S steps and W walks, V = (S - gW) / (1 + g) and the extra steps are
-   * S - V (exact for walks that complete, within a step for ones that
-   * fault). `g` is 0 while the G-stage is off (shadow paging).
+   * Two-stage walk steps beyond a native walk: the G-stage entries the hart
+   * read, counted exactly (GuestStat.GSTAGE_STEPS; 0 while the G-stage is off,
+   * as under shadow paging). Windows' steps are the VMM's emulation and are
+   * skipped by singleStep. (This was once estimated from total steps and walks
+   * with rounding per interval, so the sum depended on when stats were read.)
    */
   private settleWalks(): void {
     const gs = this.hart.guestStats;
-    const s = gs[GuestStat.WALK_STEPS]!;
-    const w = gs[GuestStat.WALKS]!;
-    const dS = s - this.walkSteps;
-    const dW = w - this.walks;
-    this.walkSteps = s;
-    this.walks = w;
-    if (dS <= 0 || !this.nested.active) return;
-    const g = this.nested.levels;
-    const v = Math.min(dS, Math.max(0, Math.round((dS - g * dW) / (1 + g))));
-    this.extraSteps += dS - v;
+    const g = gs[GuestStat.GSTAGE_STEPS]!;
+    this.extraSteps += g - this.gstageSteps;
+    this.gstageSteps = g;
+    this.walkSteps = gs[GuestStat.WALK_STEPS]!;
   }
 
   remoteFence(): void {
