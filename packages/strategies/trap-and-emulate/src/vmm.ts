@@ -361,7 +361,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** Charge the shadow entries written since the last charge (shadowSyncPte). */
-  private chargeSync(): void {
+  protected chargeSync(): void {
     const n = this.shadow.stats.ptesSynced;
     this.core.events.shadowSyncPte += n - this.syncedCharged;
     this.syncedCharged = n;
