@@ -9,6 +9,7 @@
 
 uint64_t quantum_ticks;
 uint64_t boot_time;
+int pv_batch = 1;
 
 static const char *exception_name(uint64_t cause) {
   switch (cause) {
