@@ -353,7 +353,8 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
         const pa = this.arg(0);
         const n = this.arg(1);
         const off = n <= PV_CONSOLE_MAX ? this.ramOff(pa, n) : -1;
-        if (off < 0) return this.reject(n > PV_CONSOLE_MAX ? R_BAD_ARG : this.where(pa), ERR_INVALID_ADDRESS);
+        if (off < 0)
+          return this.reject(n > PV_CONSOLE_MAX ? R_BAD_ARG : this.where(pa, n), ERR_INVALID_ADDRESS);
         this.core.consoleWrite(this.ram.subarray(off, off + n));
         this.rValue = n;
         return 0;
@@ -386,10 +387,10 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     return off >= 0 && len >= 0 && off + len <= this.guestBytes ? off : -1;
   }
 
-  /** Why an address that is not guest RAM was refused: the VMM's own memory, or anything else. */
-  private where(pa: number): number {
-    const off = pa - this.ramBase - this.guestBytes;
-    return off >= 0 && off < this.core.privateRam.length ? R_VMM : R_FOREIGN;
+  /** Why [pa, pa+len) (not all guest RAM) was refused: it reaches the VMM's own memory, or anything else. */
+  private where(pa: number, len = 1): number {
+    const vmm = this.ramBase + this.guestBytes;
+    return pa < vmm + this.core.privateRam.length && pa + len > vmm ? R_VMM : R_FOREIGN;
   }
 
   /** Whether [pa, pa+len) lies inside one device window of this VM. */
@@ -464,7 +465,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
       if (level === 0 || (lo & (PTE_D | PTE_A | PTE_U)) !== 0)
         return this.reject(R_MALFORMED, ERR_INVALID_PARAM);
       const off = this.ramOff(pa, 4096);
-      if (off < 0) return this.reject(this.where(pa), ERR_INVALID_ADDRESS);
+      if (off < 0) return this.reject(this.where(pa, 4096), ERR_INVALID_ADDRESS);
       return this.pin(off >>> 12, level - 1);
     }
     if (rwx === 2 || rwx === 6) return this.reject(R_MALFORMED, ERR_INVALID_PARAM); // W without R
@@ -479,14 +480,18 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
       return 0;
     }
     if (this.isDevice(pa, size)) return 0;
-    return this.reject(this.where(pa), ERR_INVALID_ADDRESS);
+    return this.reject(this.where(pa, size), ERR_INVALID_ADDRESS);
   }
 
   private mmuUpdate(req: number, count: number, op: number, vaLo: number, vaHi: number): number {
     if (count > PV_MMU_BATCH_MAX) return this.reject(R_BATCH, ERR_INVALID_PARAM);
     if (op > PvFlush.ASID) return this.reject(R_BAD_ARG, ERR_INVALID_PARAM);
     const roff = req % 8 === 0 ? this.ramOff(req, count * PV_MMU_REQUEST_BYTES) : -1;
-    if (roff < 0) return this.reject(req % 8 !== 0 ? R_MALFORMED : this.where(req), ERR_INVALID_ADDRESS);
+    if (roff < 0)
+      return this.reject(
+        req % 8 !== 0 ? R_MALFORMED : this.where(req, count * PV_MMU_REQUEST_BYTES),
+        ERR_INVALID_ADDRESS,
+      );
     const v = this.view;
     let error = 0;
     let applied = 0;
