@@ -11,17 +11,15 @@
 #ifndef HVKIT_PV_H
 #define HVKIT_PV_H
 
-#include <stdint.h>
-
 /* The extension ID: 0x09 then "HVP". */
-#define PV_EID 0x09485650UL
+#define PV_EID 0x09485650
 /* ABI version returned by PV_GET_VERSION: major << 16 | minor. */
-#define PV_ABI_VERSION 0x00010000UL
+#define PV_ABI_VERSION 0x00010000
 
 /* Function IDs (a6). */
 #define PV_GET_VERSION 0    /* -> value = PV_ABI_VERSION */
 #define PV_SET_SHARED 1     /* a0 = page: register the shared page (4 KiB aligned, guest RAM) */
-#define PV_SET_TRAP 2       /* a0 = va: the trap vector (direct mode), as stvec */
+#define PV_SET_TRAP 2       /* a0 = va: the trap vector; a1 = user counters; a2 = kernel-mode vector (0: none) */
 #define PV_SET_ROOT 3       /* a0 = page: switch to the Sv39 root table there (validated, pinned); flushes the TLB */
 #define PV_MMU_UPDATE 4     /* a0 = requests, a1 = count, a2 = flush op, a3 = flush va -> value = applied */
 #define PV_TLB_FLUSH 5      /* a0 = flush op, a1 = va, a2 = asid */
@@ -34,6 +32,25 @@
 #define PV_YIELD 12         /* give up the CPU (returns at once: one vCPU, one VM) */
 #define PV_SHUTDOWN 13      /* a0 = 0 success, else failure: power off; does not return */
 #define PV_BLK_NOTIFY 14    /* a0 = virtio-mmio base, a1 = queue: new buffers in that queue's ring */
+#define PV_TRAP_RETURN 15   /* return from a trap delivered through the shared page (see below); writes no register but a6, a7 */
+
+/* Byte offsets in the shared page (struct pv_shared), for assembly. */
+#define PV_SHARED_IRQ_ENABLED 0
+#define PV_SHARED_IRQ_MASK 4
+#define PV_SHARED_IRQ_PENDING 8
+#define PV_SHARED_IRQ_TOGGLES 12
+#define PV_SHARED_HYPERCALLS 16
+#define PV_SHARED_TRAP_CAUSE 24
+#define PV_SHARED_TRAP_EPC 32
+#define PV_SHARED_TRAP_TVAL 40
+#define PV_SHARED_TRAP_STATUS 48
+#define PV_SHARED_KERNEL_SP 56
+#define PV_SHARED_USER_SP 64
+#define PV_SHARED_RET_A6 72
+#define PV_SHARED_RET_A7 80
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 /* Flush operations of PV_MMU_UPDATE (after the updates) and PV_TLB_FLUSH. */
 #define PV_FLUSH_NONE 0
@@ -70,6 +87,21 @@ struct pv_shared {
   volatile uint32_t irq_toggles;
   /* The VMM's count of hypercalls served (read-only to the guest). */
   volatile uint64_t hypercalls;
+  /*
+   * Trap frames (with a kernel-mode vector given to PV_SET_TRAP): what the
+   * VMM saved when it delivered the last trap (scause, sepc, stval, sstatus),
+   * and what PV_TRAP_RETURN resumes (epc, status: SPP, SPIE, SUM, MXR, FS).
+   */
+  volatile uint64_t trap_cause;
+  volatile uint64_t trap_epc;
+  volatile uint64_t trap_tval;
+  volatile uint64_t trap_status;
+  /* sp for a trap from user mode (the VMM switches to it), and the user's sp it saved. */
+  volatile uint64_t kernel_sp;
+  volatile uint64_t user_sp;
+  /* a6 and a7 as PV_TRAP_RETURN must leave them (the call itself needs both registers). */
+  volatile uint64_t ret_a6;
+  volatile uint64_t ret_a7;
 };
 
 /* Error codes: the SBI's (SBI spec 3.2). */
@@ -98,4 +130,5 @@ static inline struct pv_ret pv_call(unsigned long fid, unsigned long arg0, unsig
   return r;
 }
 
+#endif /* __ASSEMBLER__ */
 #endif

@@ -8,10 +8,11 @@
  *                                         (include/hvkit_pv.h) or an access to the
  *                                         page shared with the VMM
  *
- * Not behind this seam yet: trap entry and return (entry.S: sscratch, sepc,
- * sstatus, sret), which a paravirtual trap-delivery ABI would replace, and the
- * device drivers' register accesses (UART, PLIC, virtio setup), whose MMIO is
- * emulated by the VMM either way (virtio queue kicks are behind the seam).
+ * Not behind this seam: trap entry and return, which entry.S does natively
+ * or, when arch_pv.c sets pv_frames_page, through the shared page of the
+ * paravirtual ABI; and the device drivers' register accesses (UART, PLIC,
+ * virtio setup), whose MMIO is emulated by the VMM either way (virtio queue
+ * kicks are behind the seam).
  */
 #ifndef HVKIT_ARCH_H
 #define HVKIT_ARCH_H

@@ -17,9 +17,10 @@
  * Like Linux's pvops, the build probes for the extension and falls back to
  * the native sequences when it is absent (so it still boots on the
  * emulation baseline, where the firmware knows no such extension).
- * Still native under the paravirt strategy: trap entry and return in
- * entry.S (sscratch, sepc, sstatus, scause, stval, sret), which the VMM
- * emulates and reports separately from unexpected privileged instructions.
+ * Trap entry and return go through the shared page too (entry.S:
+ * pv_trap_user, pv_trap_kernel, PV_TRAP_RETURN). Still a CSR access: the
+ * sstatus read that seeds a new process's trapframe (proc.c), which the VMM
+ * emulates and counts as a trap-frame access, not as unexpected.
  */
 #include <hvkit_pv.h>
 #include <sbi.h>
@@ -33,6 +34,15 @@ static int pv;
 static int have_dbcn;
 
 static struct pv_shared shared __attribute__((aligned(4096)));
+
+/* entry.S reads the shared page by these offsets. */
+_Static_assert(__builtin_offsetof(struct pv_shared, trap_cause) == PV_SHARED_TRAP_CAUSE, "pv_shared layout");
+_Static_assert(__builtin_offsetof(struct pv_shared, user_sp) == PV_SHARED_USER_SP, "pv_shared layout");
+_Static_assert(__builtin_offsetof(struct pv_shared, ret_a7) == PV_SHARED_RET_A7, "pv_shared layout");
+
+/* entry.S: the trap entries for traps delivered through the shared page. */
+extern void pv_trap_user(void);
+extern void pv_trap_kernel(void);
 
 /* Queued PTE writes (guest-physical = kernel-virtual: the kernel maps RAM at VA = PA). */
 #define PV_QUEUE 128
@@ -60,9 +70,12 @@ void arch_init(void (*trap_vector)(void), int have_sstc) {
   if (pv) {
     struct pv_ret r = pv_call(PV_SET_SHARED, (unsigned long)(uintptr_t)&shared, 0, 0, 0);
     if (r.error) pv_fail("shared page", r);
-    r = pv_call(PV_SET_TRAP, (unsigned long)(uintptr_t)trap_vector, SCOUNTEREN_CY | SCOUNTEREN_TM | SCOUNTEREN_IR, 0,
-                0);
+    /* Traps through the shared page (entry.S's pv_trap_user / pv_trap_kernel), not the native vector. */
+    (void)trap_vector;
+    r = pv_call(PV_SET_TRAP, (unsigned long)(uintptr_t)pv_trap_user, SCOUNTEREN_CY | SCOUNTEREN_TM | SCOUNTEREN_IR,
+                (unsigned long)(uintptr_t)pv_trap_kernel, 0);
     if (r.error) pv_fail("trap vector", r);
+    pv_frames_page = &shared;
   } else {
     native_set_trap_vector(trap_vector);
     native_allow_user_counters();

@@ -135,6 +135,7 @@ void swtch(struct context *old, struct context *new);
 extern uint64_t quantum_ticks;
 /* The boot argument pvbatch=0|1 (default 1): the paravirtual build batches PTE writes (unused natively). */
 extern int pv_batch;
+extern void *pv_frames_page;
 extern uint64_t boot_time;
 
 /* ---- system calls (syscall.c) ---- */

@@ -26,6 +26,7 @@ export const PvCall = {
   YIELD: 12,
   SHUTDOWN: 13,
   BLK_NOTIFY: 14,
+  TRAP_RETURN: 15,
 } as const;
 
 /** Names of the function IDs, for `vm.stats.hypercalls` ("pv.<name>"). */
@@ -45,6 +46,7 @@ export const PV_CALL_NAMES = [
   "yield",
   "shutdown",
   "blk_notify",
+  "trap_return",
 ] as const;
 
 /** Flush operations of MMU_UPDATE (after the updates) and TLB_FLUSH. */
@@ -64,6 +66,14 @@ export const PvShared = {
   IRQ_PENDING: 8,
   IRQ_TOGGLES: 12,
   HYPERCALLS: 16,
+  TRAP_CAUSE: 24,
+  TRAP_EPC: 32,
+  TRAP_TVAL: 40,
+  TRAP_STATUS: 48,
+  KERNEL_SP: 56,
+  USER_SP: 64,
+  RET_A6: 72,
+  RET_A7: 80,
 } as const;
 
 /** Interrupt bits of the shared page's mask and pending words (sie / sip positions). */

@@ -42,7 +42,14 @@ import type { VmCore } from "@hvkit/hypervisor";
 import { CSR, csrName } from "@hvkit/isa";
 import { VIRT_MEMORY_MAP } from "@hvkit/machine";
 import { Access, Walk } from "@hvkit/shadow-paging";
-import { INSN_SRET, INSN_WFI, S_INTERRUPTS, TrapAndEmulateVmm, VCPU } from "@hvkit/trap-and-emulate";
+import {
+  INSN_SRET,
+  INSN_WFI,
+  S_INTERRUPTS,
+  TrapAndEmulateVmm,
+  VCPU,
+  VSTATUS_BITS,
+} from "@hvkit/trap-and-emulate";
 import {
   PV_ABI_VERSION,
   PV_CALL_NAMES,
@@ -119,6 +126,13 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
   private idleWake = false;
   /** Page index of the pinned root in use, or -1. */
   private rootPage = -1;
+  /** Traps go through the shared page (PV_SET_TRAP with a kernel-mode vector): the two vectors. */
+  private frames = false;
+  private userVecLo = 0;
+  private userVecHi = 0;
+  private kernelVecLo = 0;
+  private kernelVecHi = 0;
+  private trapsDelivered = 0;
 
   // Accounting.
   private readonly calls = new Float64Array(PV_CALL_NAMES.length);
@@ -291,6 +305,11 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     if (fid < PV_CALL_NAMES.length) this.calls[fid]!++;
     else this.unknownCalls++;
     this.pvCalls++;
+    // A trap return writes no result registers and does not resume after the ecall.
+    if (fid === PvCall.TRAP_RETURN && this.frames) {
+      this.trapReturn();
+      return true;
+    }
     this.rValue = 0;
     const error = this.serve(fid);
     setReg(this.x, 10, error);
@@ -317,10 +336,17 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
         return this.setShared(this.arg(0));
       case PvCall.SET_TRAP: {
         const va = this.arg(0);
-        if (va % 4 !== 0) return this.reject(R_BAD_ARG, ERR_INVALID_PARAM);
+        const kernel = this.arg(2);
+        if (va % 4 !== 0 || kernel % 4 !== 0) return this.reject(R_BAD_ARG, ERR_INVALID_PARAM);
+        if (kernel !== 0 && this.shared < 0) return this.reject(R_BAD_ARG, ERR_DENIED); // frames need the page
         this.vcsr[VCPU.STVEC] = this.x[20]!;
         this.vcsr[VCPU.STVEC + 1] = this.x[21]!;
         this.vScounteren = this.x[22]! & 7; // CY, TM, IR for guest user mode
+        this.frames = kernel !== 0;
+        this.userVecLo = this.x[20]!;
+        this.userVecHi = this.x[21]!;
+        this.kernelVecLo = this.x[24]!;
+        this.kernelVecHi = this.x[25]!;
         this.applyMode();
         return 0;
       }
@@ -374,6 +400,67 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
       default:
         return ERR_NOT_SUPPORTED;
     }
+  }
+
+  /**
+   * A trap into the guest kernel: as trap-and-emulate delivers it (the
+   * virtual CSRs), and with trap frames, also into the shared page, to the
+   * vector for the mode it came from, with the user's sp switched.
+   */
+  protected override deliver(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
+    const fromUser = this.vMode === PRV_U;
+    super.deliver(cause, interrupt, tvalLo, tvalHi);
+    if (!this.frames) return;
+    this.trapsDelivered++;
+    const v = this.view;
+    const s = this.shared;
+    const x = this.x;
+    v.setInt32(s + PvShared.TRAP_CAUSE, cause, true);
+    v.setInt32(s + PvShared.TRAP_CAUSE + 4, interrupt ? 0x80000000 | 0 : 0, true);
+    v.setInt32(s + PvShared.TRAP_EPC, this.vcsr[VCPU.SEPC]!, true);
+    v.setInt32(s + PvShared.TRAP_EPC + 4, this.vcsr[VCPU.SEPC + 1]!, true);
+    v.setInt32(s + PvShared.TRAP_TVAL, tvalLo, true);
+    v.setInt32(s + PvShared.TRAP_TVAL + 4, tvalHi, true);
+    v.setInt32(
+      s + PvShared.TRAP_STATUS,
+      (this.vStatus & VSTATUS_BITS) | (this.hart.csr[CsrSlot.MSTATUS]! & MSTATUS.FS),
+      true,
+    );
+    v.setInt32(s + PvShared.TRAP_STATUS + 4, 0, true);
+    if (fromUser) {
+      v.setInt32(s + PvShared.USER_SP, x[4]!, true);
+      v.setInt32(s + PvShared.USER_SP + 4, x[5]!, true);
+      x[4] = v.getInt32(s + PvShared.KERNEL_SP, true);
+      x[5] = v.getInt32(s + PvShared.KERNEL_SP + 4, true);
+      this.hart.pcLo = this.userVecLo;
+      this.hart.pcHi = this.userVecHi;
+    } else {
+      this.hart.pcLo = this.kernelVecLo;
+      this.hart.pcHi = this.kernelVecHi;
+    }
+    this.hart.ramChanged(this.ramBase + s + PvShared.TRAP_CAUSE, PvShared.RET_A6 - PvShared.TRAP_CAUSE);
+  }
+
+  /** TRAP_RETURN: sstatus from the shared page (as a csrw), then sret to its epc; a6 and a7 from the page. */
+  private trapReturn(): void {
+    const v = this.view;
+    const s = this.shared;
+    this.writeVirtual(CSR.sstatus, v.getInt32(s + PvShared.TRAP_STATUS, true), 0);
+    const st = this.vStatus;
+    const spp = (st >>> 8) & 1;
+    this.vStatus = (st & ~(SIE | MSTATUS.SPP)) | ((st & MSTATUS.SPIE) >>> 4) | MSTATUS.SPIE;
+    const x = this.x;
+    x[32] = v.getInt32(s + PvShared.RET_A6, true);
+    x[33] = v.getInt32(s + PvShared.RET_A6 + 4, true);
+    x[34] = v.getInt32(s + PvShared.RET_A7, true);
+    x[35] = v.getInt32(s + PvShared.RET_A7 + 4, true);
+    const lo = v.getInt32(s + PvShared.TRAP_EPC, true) & ~1;
+    const hi = v.getInt32(s + PvShared.TRAP_EPC + 4, true);
+    this.vcsr[VCPU.SEPC] = lo;
+    this.vcsr[VCPU.SEPC + 1] = hi;
+    this.hart.pcLo = lo;
+    this.hart.pcHi = hi;
+    this.setMode(spp === 1 ? PRV_S : PRV_U);
   }
 
   private reject(reason: number, error: number): number {
@@ -595,6 +682,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
       if (this.rejected[i]) out[`pv.rejected.${PV_REJECT_REASONS[i]}`] = this.rejected[i]!;
     }
     out["pv.rejected"] = rejected;
+    out["pv.traps.delivered"] = this.trapsDelivered;
     out["pv.irq.held"] = this.irqHeld;
     out["pv.irq.delivered"] = this.irqDelivered;
     // Flag and mask changes the guest made in the shared page without trapping (it counts them there).

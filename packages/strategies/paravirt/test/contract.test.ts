@@ -8,8 +8,8 @@
  * - The paravirtual build: hvkit-kernel-pv.elf under paravirt gives, for
  *   every workload, the output of the native build under emulation (the
  *   acceptance test of the paravirt issue), through the ABI: the shared
- *   page is in use, no unexpected privileged instruction ran, and the VMM
- *   refused nothing.
+ *   page is in use, traps are delivered and returned through it, no
+ *   unexpected privileged instruction ran, and the VMM refused nothing.
  */
 import { emulation } from "@hvkit/emulation";
 import { HVKIT_WORKLOADS } from "@hvkit/guests";
@@ -43,6 +43,10 @@ describe("hvkit-kernel-pv.elf under paravirt gives hvkit-kernel.elf's output und
       expect(s.counters["pv.active"]).toBe(1);
       expect(s.counters["pv.privileged.unexpected"]).toBe(0);
       expect(s.counters["pv.rejected"]).toBe(0);
+      // Traps come and go through the shared page: no emulated sret, no sscratch swaps.
+      expect(s.counters["emulated.sret"]).toBeUndefined();
+      expect(s.counters["csr.sscratch.read"]).toBeUndefined();
+      expect(s.counters["pv.traps.delivered"]).toBe(s.hypercalls.byName["pv.trap_return"] ?? 0);
       // Console and power-off went through the ABI, not the SBI.
       expect(s.hypercalls.byName["pv.console_write"]).toBeGreaterThan(0);
       expect(s.hypercalls.byName["pv.shutdown"]).toBe(1);
