@@ -10,6 +10,7 @@ import {
   hardwareAssistedShadowWriteProtect,
 } from "@hvkit/hardware-assisted";
 import { getStrategy, listStrategies, registerStrategy, type StrategyDefinition } from "@hvkit/hypervisor";
+import { paravirt } from "@hvkit/paravirt";
 import { trapAndEmulateSfence, trapAndEmulateWriteProtect } from "@hvkit/trap-and-emulate";
 
 /** Every strategy `hvkit run --strategy` can name. */
@@ -22,6 +23,7 @@ export const SHIPPED_STRATEGIES: readonly StrategyDefinition[] = [
   hardwareAssistedNested,
   hardwareAssistedShadow,
   hardwareAssistedShadowWriteProtect,
+  paravirt,
 ];
 
 /** The strategy `hvkit run --kernel` uses without --strategy. */

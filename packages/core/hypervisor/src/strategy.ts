@@ -40,6 +40,8 @@ export interface StrategyInstance {
   handleExit?(exit: HartExit): boolean;
   /** Strategy-specific counters for `vm.stats.counters`. */
   counters?(): Record<string, number>;
+  /** Hypercalls the strategy serves itself (beyond the built-in SBI), by name, for `vm.stats.hypercalls`. */
+  hypercalls?(): Record<string, number>;
   /**
    * The guest asked the SBI for a remote fence (RFENCE, or the legacy remote
    * sfence.vma calls): drop cached translations the strategy keeps beyond the

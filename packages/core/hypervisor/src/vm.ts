@@ -109,6 +109,10 @@ export interface VmCore {
    * the run as "idle" once the exit is handled (console input can still wake it).
    */
   waitForInterrupt(wake: number): void;
+  /** Send bytes to the console (what the SBI debug console does), for a strategy's own hypercalls. */
+  consoleWrite(bytes: Uint8Array): void;
+  /** Power off (exit status 0 when `failure` is 0, else 1) or reset, as SBI SRST does: the run stops after the exit. */
+  systemReset(type: "shutdown" | "reboot", failure: number): void;
 }
 
 /** A virtual machine running one guest under one strategy. */
@@ -282,6 +286,16 @@ export class Vm implements VmCore {
     if (!Number.isSafeInteger(off) || off < 0 || length < 0 || off + length > this.board.ram.length)
       return undefined;
     return this.board.ram.subarray(off, off + length);
+  }
+
+  consoleWrite(bytes: Uint8Array): void {
+    this.emit(bytes);
+  }
+
+  systemReset(type: "shutdown" | "reboot", failure: number): void {
+    this.stop(
+      type === "shutdown" ? { stop: "poweroff", exitStatus: failure === 0 ? 0 : 1 } : { stop: "reset" },
+    );
   }
 
   /** Subscribe to console output (UART transmit and SBI console writes). */
@@ -492,7 +506,8 @@ export class Vm implements VmCore {
     };
     const { byCategory, total } = modeledCycles(events, this.config.costProfile);
     const byReason = Object.fromEntries(this.exits);
-    const hypercalls = this.sbi ? this.sbi.calls() : {};
+    // SBI calls, and a strategy's own hypercalls (a paravirtual ABI) by name.
+    const hypercalls = { ...(this.sbi ? this.sbi.calls() : {}), ...this.instance.hypercalls?.() };
     return {
       schema: "hvkit.vm-stats/1",
       strategy: this.strategy.name,

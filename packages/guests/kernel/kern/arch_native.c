@@ -27,6 +27,9 @@ void arch_clear_soft_irq(void) { native_clear_soft_irq(); }
 
 void arch_set_pagetable(uint64_t *root) { native_set_pagetable(root); }
 void arch_set_pte(uint64_t *pte, uint64_t value) { native_set_pte(pte, value); }
+void arch_mmu_sync(uint64_t *table) { (void)table; }
+void arch_mmu_sync_entry(uint64_t *pte) { (void)pte; }
+void arch_release_pagetable(uint64_t *table) { (void)table; }
 void arch_flush_tlb_page(uint64_t va) { native_flush_tlb_page(va); }
 void arch_flush_tlb_all(void) { native_flush_tlb_all(); }
 
@@ -45,6 +48,8 @@ void arch_console_putc(char c) {
 }
 
 void arch_idle(void) { native_idle(); }
+
+void arch_virtio_notify(uint64_t base, uint32_t queue) { native_virtio_notify(base, queue); }
 
 void arch_shutdown(int failure) {
   sbi_shutdown(failure);

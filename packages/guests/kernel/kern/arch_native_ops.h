@@ -1,8 +1,8 @@
 /*
  * The native sequences of the arch layer (privileged instructions and CSRs),
  * as inline functions so that both arch files can use them: arch_native.c is
- * nothing but these, and arch_pv.c falls back to them for the operations the
- * paravirt hypercall ABI does not cover yet.
+ * nothing but these, and arch_pv.c falls back to them when the paravirtual
+ * extension is absent.
  */
 #ifndef HVKIT_ARCH_NATIVE_OPS_H
 #define HVKIT_ARCH_NATIVE_OPS_H
@@ -54,6 +54,10 @@ static inline void native_idle(void) {
   __asm__ volatile("wfi" ::: "memory");
   csr_set(sstatus, SSTATUS_SIE);
   csr_clear(sstatus, SSTATUS_SIE);
+}
+
+static inline void native_virtio_notify(uint64_t base, uint32_t queue) {
+  *(volatile uint32_t *)(uintptr_t)(base + 0x050) = queue; /* QueueNotify (virtio 1.x 4.2.2) */
 }
 
 /* The SiFive test device: 0x5555 powers off passing, (code << 16) | 0x3333 failing. */

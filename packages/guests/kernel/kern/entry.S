@@ -4,6 +4,7 @@
  * a1 = devicetree address, satp = 0.
  */
 #include "asm-offsets.h"
+#include <hvkit_pv.h>
 
   .section .text.entry, "ax", @progbits
   .globl _start
@@ -75,6 +76,9 @@ trap_vector:
   .globl trap_exit
 trap_exit:
   mv sp, a0
+  la t2, pv_frames_page
+  ld t2, 0(t2)
+  bnez t2, pv_trap_exit
   ld t0, TF_SEPC(sp)
   ld t1, TF_SSTATUS(sp)
   csrw sepc, t0
@@ -86,6 +90,65 @@ trap_exit:
   RESTORE_GPRS
   ld sp, TF_X(2)(sp)
   sret
+
+/*
+ * The paravirtual build's trap entries and return (hvkit ABI: PV_SET_TRAP
+ * with a kernel-mode vector): the VMM delivers a trap by saving scause, sepc,
+ * stval and sstatus in the shared page (t2 = pv_frames_page) and, from
+ * U-mode, switching sp to the shared page's kernel_sp (the process's
+ * trapframe) after saving the user's sp in user_sp. Nothing here traps.
+ */
+  .balign 4
+  .globl pv_trap_user
+pv_trap_user:
+  SAVE_GPRS
+  la t2, pv_frames_page
+  ld t2, 0(t2)
+  ld t0, PV_SHARED_USER_SP(t2)
+  sd t0, TF_X(2)(sp)
+  j 1f
+  .balign 4
+  .globl pv_trap_kernel
+pv_trap_kernel:
+  addi sp, sp, -TF_SIZE
+  SAVE_GPRS
+  addi t0, sp, TF_SIZE
+  sd t0, TF_X(2)(sp)
+  la t2, pv_frames_page
+  ld t2, 0(t2)
+1:
+  ld t0, PV_SHARED_TRAP_EPC(t2)
+  ld t1, PV_SHARED_TRAP_STATUS(t2)
+  ld t3, PV_SHARED_TRAP_CAUSE(t2)
+  ld t4, PV_SHARED_TRAP_TVAL(t2)
+  sd t0, TF_SEPC(sp)
+  sd t1, TF_SSTATUS(sp)
+  sd t3, TF_SCAUSE(sp)
+  sd t4, TF_STVAL(sp)
+  mv a0, sp
+  call trap_handler
+  mv a0, sp
+  j trap_exit
+
+/* trap_exit's paravirtual half: the frame goes to the shared page, PV_TRAP_RETURN resumes it. */
+pv_trap_exit:
+  ld t0, TF_SEPC(sp)
+  ld t1, TF_SSTATUS(sp)
+  sd t0, PV_SHARED_TRAP_EPC(t2)
+  sd t1, PV_SHARED_TRAP_STATUS(t2)
+  andi t1, t1, SSTATUS_SPP_BIT
+  bnez t1, 1f
+  sd sp, PV_SHARED_KERNEL_SP(t2)
+1:
+  ld t0, TF_X(16)(sp)
+  sd t0, PV_SHARED_RET_A6(t2)
+  ld t0, TF_X(17)(sp)
+  sd t0, PV_SHARED_RET_A7(t2)
+  RESTORE_GPRS
+  ld sp, TF_X(2)(sp)
+  li a6, PV_TRAP_RETURN
+  li a7, PV_EID
+  ecall
 
 /*
  * swtch(old, new): save the callee-saved registers, sp and ra in *old and

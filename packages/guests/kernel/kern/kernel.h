@@ -134,6 +134,9 @@ void trap_handler(struct trapframe *tf);
 void swtch(struct context *old, struct context *new);
 /* Timer slice in time-CSR ticks. */
 extern uint64_t quantum_ticks;
+/* The boot argument pvbatch=0|1 (default 1): the paravirtual build batches PTE writes (unused natively). */
+extern int pv_batch;
+extern void *pv_frames_page;
 extern uint64_t boot_time;
 
 /* ---- system calls (syscall.c) ---- */

@@ -9,6 +9,7 @@
  *   NAME.n=N                  the size of one workload (wins over n=)
  *   quantum=US                the preemption time slice in microseconds (default 10000)
  *   disk=SECTORS              RAM disk size in 512-byte sectors (default 8192)
+ *   pvbatch=0|1               paravirtual build: batch PTE writes (1, default) or one hypercall each
  *
  * Other words (console=..., earlycon, ...) are ignored. Each workload prints
  * CHECK lines (results that must be identical under every hypervisor
@@ -168,8 +169,9 @@ static int parse_bootargs(const char *args, long *n_all, long *quantum_us, long 
     }
     int is_quantum = klen == 7 && strncmp(word, "quantum", 7) == 0;
     int is_disk = klen == 4 && strncmp(word, "disk", 4) == 0;
-    if (!is_size && !is_quantum && !is_disk) continue;
-    if (parse_number(val, vlen, &num) < 0 || (num == 0 && !is_disk)) {
+    int is_pvbatch = klen == 7 && strncmp(word, "pvbatch", 7) == 0;
+    if (!is_size && !is_quantum && !is_disk && !is_pvbatch) continue;
+    if (parse_number(val, vlen, &num) < 0 || (num == 0 && !is_disk && !is_pvbatch) || (is_pvbatch && num > 1)) {
       printk("hvkit-kernel: bad number in \"");
       for (size_t i = 0; i < len; i++) printk("%c", word[i]);
       printk("\"\n");
@@ -178,6 +180,7 @@ static int parse_bootargs(const char *args, long *n_all, long *quantum_us, long 
     if (w != NULL) sizes[w - workloads] = num;
     else if (is_size) *n_all = num;
     else if (is_quantum) *quantum_us = num;
+    else if (is_pvbatch) pv_batch = (int)num;
     else *disk = num;
   }
   if (!have_workload) {

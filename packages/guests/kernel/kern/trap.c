@@ -9,6 +9,9 @@
 
 uint64_t quantum_ticks;
 uint64_t boot_time;
+int pv_batch = 1;
+/* The paravirtual build's shared page while traps are delivered through it (entry.S reads it); NULL natively. */
+void *pv_frames_page;
 
 static const char *exception_name(uint64_t cause) {
   switch (cause) {

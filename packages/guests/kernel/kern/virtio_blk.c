@@ -111,7 +111,7 @@ static int vblk_request(struct blkdev *dev, uint64_t sector, void *buf, int writ
   fence(); /* the chain before the index that publishes it (2.7.13) */
   vb.avail->idx = ++vb.avail_idx;
   fence();
-  wr(vb.base, QUEUE_NOTIFY, 0);
+  arch_virtio_notify(vb.base, 0);
   for (uint64_t polls = 0; vb.used->idx == vb.used_seen; polls++) {
     if (polls == MAX_POLLS) {
       printk("hvkit-kernel: virtio-blk: request for sector %lu never completed\n", sector);

@@ -35,6 +35,7 @@ static pte_t *walk(pte_t *root, uint64_t va, int level, int alloc) {
   pte_t *table = root;
   for (int l = 2; l > level; l--) {
     pte_t *pte = &table[VPN(va, l)];
+    arch_mmu_sync_entry(pte); /* what is read here (and by the caller) must include every write so far */
     if (*pte & PTE_V) {
       if (*pte & PTE_LEAF) return NULL;
       table = (pte_t *)(uintptr_t)PTE_TO_PA(*pte);
@@ -47,6 +48,7 @@ static pte_t *walk(pte_t *root, uint64_t va, int level, int alloc) {
       table = next;
     }
   }
+  arch_mmu_sync_entry(&table[VPN(va, level)]);
   return &table[VPN(va, level)];
 }
 
@@ -101,6 +103,7 @@ void kvm_init(void) {
   }
   /* The ptemod scratch page's table, so that benchmark only rewrites a leaf. */
   if (walk(kernel_root, kvm_scratch_va, 0, 1) == NULL) panic("vm: no memory for the scratch page table");
+  arch_mmu_sync(kernel_root);
   for (uint64_t i = 0; i < 512; i++) {
     if (kernel_root[i] & PTE_V) kernel_slots[nkernel_slots++] = i;
   }
@@ -141,10 +144,12 @@ static int user_ranges(uint64_t heap_end, uint64_t ranges[2][2]) {
 static pte_t *leaf_table(pte_t *root, uint64_t va) {
   pte_t *table = root;
   for (int level = 2; level > 0; level--) {
+    arch_mmu_sync_entry(&table[VPN(va, level)]);
     pte_t pte = table[VPN(va, level)];
     if (!(pte & PTE_V) || (pte & PTE_LEAF)) return NULL;
     table = (pte_t *)(uintptr_t)PTE_TO_PA(pte);
   }
+  arch_mmu_sync(table); /* the caller reads its entries */
   return table;
 }
 
@@ -170,11 +175,16 @@ void uvm_free(pte_t *root, uint64_t heap_peak) {
       for (int j = 0; j < 512; j++) {
         if (l0[j] & PTE_V) page_put((void *)(uintptr_t)PTE_TO_PA(l0[j]));
       }
+      arch_release_pagetable(l0);
       page_put(l0);
     }
   }
   pte_t l2 = root[USER_SLOT];
-  if (l2 & PTE_V) page_put((void *)(uintptr_t)PTE_TO_PA(l2));
+  if (l2 & PTE_V) {
+    arch_release_pagetable((pte_t *)(uintptr_t)PTE_TO_PA(l2));
+    page_put((void *)(uintptr_t)PTE_TO_PA(l2));
+  }
+  arch_release_pagetable(root);
   page_put(root);
 }
 

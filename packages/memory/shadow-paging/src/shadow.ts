@@ -215,6 +215,8 @@ export class ShadowPageTables {
   // Per guest page (write-protect policy).
   private readonly mirrorHead: Int32Array;
   private readonly flood: Uint8Array;
+  /** Pages the VMM keeps read-only to the guest whether or not a shadow mirrors them ({@link protectPage}). */
+  private readonly held: Uint8Array;
   private readonly rmHead: Int32Array;
   private readonly rmNext: Int32Array;
   private readonly rmLoc: Int32Array;
@@ -287,6 +289,7 @@ export class ShadowPageTables {
     const guestPages = guestRamSize / 4096;
     this.mirrorHead = new Int32Array(this.wp ? guestPages : 0).fill(-1);
     this.flood = new Uint8Array(this.wp ? guestPages : 0);
+    this.held = new Uint8Array(this.wp ? guestPages : 0);
     this.rmHead = new Int32Array(this.wp ? guestPages : 0).fill(-1);
     this.rmNext = new Int32Array(this.wp ? n * RMAP_PER_PAGE : 0);
     this.rmLoc = new Int32Array(this.wp ? n * RMAP_PER_PAGE : 0);
@@ -437,21 +440,58 @@ export class ShadowPageTables {
   isPageTable(gpa: number): boolean {
     if (!this.wp) return false;
     const off = gpa - this.ramBase;
-    return off >= 0 && off < this.guestSize && this.mirrorHead[off >>> 12] !== -1;
+    return off >= 0 && off < this.guestSize && this.readOnly(off >>> 12);
+  }
+
+  /** Whether guest page `gpage` is read-only to the guest: a shadowed page table, or held by the VMM. */
+  private readOnly(gpage: number): boolean {
+    return this.mirrorHead[gpage] !== -1 || this.held[gpage] !== 0;
+  }
+
+  /**
+   * Keep the guest page at `gpa` read-only to the guest from now on,
+   * whatever its own PTEs say and whether or not a shadow table mirrors it
+   * (a paravirtual VMM's pinned page tables): writable shadow leaves that map
+   * it are downgraded, and guest stores to it end in {@link Walk.PT_WRITE}.
+   * Write-protect policy only; false otherwise or outside guest RAM.
+   */
+  protectPage(gpa: number): boolean {
+    const off = gpa - this.ramBase;
+    if (!this.wp || off < 0 || off >= this.guestSize) return false;
+    const gpage = off >>> 12;
+    if (this.held[gpage] === 0 && this.mirrorHead[gpage] === -1) this.writeProtect(gpage);
+    this.held[gpage] = 1;
+    return true;
+  }
+
+  /**
+   * Undo {@link protectPage} for a page the guest says is no longer a page
+   * table: it stops being shadowed too (as after write flooding), so the
+   * guest's stores to it run without exits; a walk that still reaches it
+   * shadows it again.
+   */
+  unprotectPage(gpa: number): void {
+    const off = gpa - this.ramBase;
+    if (!this.wp || off < 0 || off >= this.guestSize) return;
+    const gpage = off >>> 12;
+    this.held[gpage] = 0;
+    if (this.mirrorHead[gpage] !== -1) this.unshadow(gpage);
   }
 
   /**
    * The VMM emulated a guest store of `size` bytes at guest-physical `gpa`
    * (inside one page) to a write-protected page-table page: drop the shadow
-   * entries derived from the PTEs it changed.
+   * entries derived from the PTEs it changed. `flood` (default true) counts
+   * the write towards the flooding heuristic that stops shadowing a page
+   * written too often; a paravirtual VMM's validated updates pass false.
    */
-  pteWritten(gpa: number, size: number): void {
+  pteWritten(gpa: number, size: number, flood = true): void {
     if (!this.wp) return;
     const off = gpa - this.ramBase;
     if (off < 0 || off >= this.guestSize) return;
     const page = off >>> 12;
     if (this.mirrorHead[page] === -1) return;
-    if (++this.flood[page]! >= FLOOD_LIMIT) {
+    if (flood && ++this.flood[page]! >= FLOOD_LIMIT) {
       this.unshadow(page);
       return;
     }
@@ -500,7 +540,7 @@ export class ShadowPageTables {
       if (off < 0 || off >= guestSize) return Walk.NOT_RAM;
       if (!build) return Walk.RAM;
       const res = this.installSplit(this.curRoot, 1, lo, hi, (gpa >>> 12) | 0, R | W | X, off >>> 12);
-      if (res === Walk.RAM && acc === Access.STORE && this.wp && this.mirrorHead[off >>> 12] !== -1)
+      if (res === Walk.RAM && acc === Access.STORE && this.wp && this.readOnly(off >>> 12))
         return Walk.PT_WRITE;
       return res;
     }
@@ -586,8 +626,7 @@ export class ShadowPageTables {
       }
       const res = this.installSplit(sTab, level - 2, lo, hi, ppn & 0xfffff, perm, gpage);
       // A store to a write-protected page table: the leaf is in (read-only); the VMM emulates the store.
-      if (res === Walk.RAM && acc === Access.STORE && this.wp && this.mirrorHead[gpage] !== -1)
-        return Walk.PT_WRITE;
+      if (res === Walk.RAM && acc === Access.STORE && this.wp && this.readOnly(gpage)) return Walk.PT_WRITE;
       return res;
     }
     return this.fault(pageFaultCause(acc));
@@ -630,7 +669,7 @@ export class ShadowPageTables {
       this.link(sTab, vpn, c);
       sTab = c;
     }
-    if (this.wp && (perm & W) !== 0 && this.mirrorHead[gpage] !== -1) perm &= ~W;
+    if (this.wp && (perm & W) !== 0 && this.readOnly(gpage)) perm &= ~W;
     // Unreachable: the walk allowed the access, so some permission remains (and R=W=X=0 would be a link).
     if ((perm & (R | W | X)) === 0)
       throw new Error("shadow-paging: internal error: a leaf without permissions");

@@ -361,7 +361,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** Charge the shadow entries written since the last charge (shadowSyncPte). */
-  private chargeSync(): void {
+  protected chargeSync(): void {
     const n = this.shadow.stats.ptesSynced;
     this.core.events.shadowSyncPte += n - this.syncedCharged;
     this.syncedCharged = n;
@@ -388,7 +388,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** Deliver a trap to the guest's virtual S-mode at the current pc. */
-  private deliver(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
+  protected deliver(cause: number, interrupt: boolean, tvalLo: number, tvalHi: number): void {
     const hart = this.hart;
     const v = this.vcsr;
     // A trap ends any LR/SC sequence, as when the hart delivers it itself.
@@ -625,7 +625,7 @@ export class TrapAndEmulateVmm implements StrategyInstance {
   }
 
   /** Write a supervisor CSR of the virtual CPU (the hart's WARL rules) and apply its effects. */
-  private writeVirtual(num: number, lo: number, hi: number): boolean {
+  protected writeVirtual(num: number, lo: number, hi: number): boolean {
     const v = this.vcsr;
     switch (num) {
       case CSR.sstatus: {
