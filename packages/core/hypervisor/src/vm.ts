@@ -212,7 +212,13 @@ export class Vm implements VmCore {
       );
     }
     definition.validate?.(resolved);
-    return new Vm(definition, resolved, snap);
+    if (options.baseRam !== undefined && options.baseRam.length !== resolved.memory) {
+      throw new SnapshotError(
+        "SNAPSHOT_MISMATCH",
+        `options.baseRam holds ${options.baseRam.length} bytes; the snapshot's VM has ${resolved.memory} bytes of RAM`,
+      );
+    }
+    return new Vm(definition, resolved, options.baseRam ? { ...snap, baseRam: options.baseRam } : snap);
   }
 
   private constructor(strategy: StrategyDefinition, config: ResolvedVmConfig, restore?: ReadSnapshot) {
@@ -380,6 +386,7 @@ export class Vm implements VmCore {
   /** Load a read snapshot into this fresh VM (instead of booting). */
   private applySnapshot(snap: ReadSnapshot): void {
     const { board, hart } = this;
+    if (snap.baseRam) board.ram.set(snap.baseRam);
     decodePages(snap.ram, board.ram);
     hart.ramChanged(board.ramBase, board.ram.length);
     applyHart(hart, snap.cpu);
@@ -718,6 +725,12 @@ export interface RestoreOptions {
   devices?: VmConfig["devices"];
   /** Cost profile for the restored VM's modeled cycles (default the snapshot's). */
   costProfile?: string | CostProfile;
+  /**
+   * Guest RAM as received before the snapshot (live migration: the pages
+   * pre-copied in earlier rounds); the snapshot's RAM section is applied on
+   * top of it instead of on zeroed RAM.
+   */
+  baseRam?: Uint8Array;
 }
 
 /** The snapshot's META section. */
@@ -749,6 +762,8 @@ interface ReadSnapshot {
   cpu: GuestCpuState;
   devices: Record<string, unknown>;
   ram: Uint8Array;
+  /** Guest RAM received before (live migration's pre-copy); the RAM section goes on top. */
+  baseRam?: Uint8Array;
 }
 
 /** Read the META section of a snapshot (checks the whole container): what it holds, for tools. */

@@ -54,6 +54,11 @@ export class DirtyLog {
     this.vm.hart.watchRam(true);
   }
 
+  /** Whether page `page` was dirtied since the last start or collect. */
+  isDirty(page: number): boolean {
+    return this.dirty[page] !== 0;
+  }
+
   /** Pages dirtied since the last start or collect. */
   get count(): number {
     return this.dirtyCount;
