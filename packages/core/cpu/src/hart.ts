@@ -723,6 +723,14 @@ export class Hart {
     this.reservation = -1;
   }
 
+  /** The LR reservation as a RAM offset, -1 when none (snapshots save and restore it). */
+  get reservationOffset(): number {
+    return this.reservation;
+  }
+  set reservationOffset(off: number) {
+    this.reservation = Number.isInteger(off) && off >= -1 && off < this.ramSize ? off : -1;
+  }
+
   /** Ask a running hart to stop at the next instruction boundary (from a device callback). */
   requestHalt(): void {
     this.haltRequested = true;
@@ -1943,9 +1951,10 @@ export class Hart {
 
   /**
    * Tell the hart that RAM bytes [pa, pa+length) were written behind its back
-   * (DMA, a loader, a debugger): invalidates decoded code there, and an LR
-   * reservation on those bytes (another agent's store to the reservation set
-   * makes the SC fail, unprivileged spec 8.2).
+   * (DMA, a loader, a debugger, a VMM emulating a store): invalidates decoded
+   * code there, reports watched pages to `onWatchedStore` (one call per page),
+   * and drops an LR reservation on those bytes (another agent's store to the
+   * reservation set makes the SC fail, unprivileged spec 8.2).
    */
   ramChanged(pa: number, length: number): void {
     const start = Math.max(0, pa - this.ramBase);
@@ -1953,7 +1962,10 @@ export class Hart {
     const r = this.reservation;
     if (r >= 0 && (r & ~7) < end && (r | 7) >= start) this.reservation = -1;
     for (let page = start >>> 12; page << 12 < end; page++) {
-      if (this.pageFlags[page]! & PF_CODE) this.invalidateCodePage(page);
+      const flags = this.pageFlags[page]!;
+      if (flags & PF_CODE) this.invalidateCodePage(page);
+      // Watchers (dirty-page logging) hear of writes behind the hart's back too.
+      if (flags & PF_WATCH && this.onWatchedStore) this.onWatchedStore(this.ramBase + page * 4096, 1);
     }
   }
 
@@ -1967,6 +1979,17 @@ export class Hart {
     if (on) this.pageFlags[page]! |= PF_WATCH;
     else this.pageFlags[page]! &= ~PF_WATCH;
     this.evictStorePage(page << 12);
+  }
+
+  /**
+   * {@link watchPage} for every RAM page at once (dirty-page logging starts a
+   * round this way): one store-TLB flush instead of a scan per page.
+   */
+  watchRam(on = true): void {
+    const f = this.pageFlags;
+    if (on) for (let p = 0; p < f.length; p++) f[p] = f[p]! | PF_WATCH;
+    else for (let p = 0; p < f.length; p++) f[p] = f[p]! & ~PF_WATCH;
+    this.wtag.fill(TLB_INVALID);
   }
 
   private evictStorePage(pageOff: number): void {

@@ -37,6 +37,18 @@ export {
   SbiOutcome,
   SbiService,
 } from "./sbi.js";
+export { applyHart, captureHart, type GuestCpuState } from "./snapshot/cpu.js";
+export {
+  crc32,
+  decodeContainer,
+  encodeContainer,
+  type Section,
+  SNAPSHOT_VERSION_MAJOR,
+  SNAPSHOT_VERSION_MINOR,
+  SnapshotError,
+  type SnapshotErrorCode,
+} from "./snapshot/format.js";
+export { type DecodedPages, decodePages, encodePages, PAGE_SIZE } from "./snapshot/pages.js";
 export type { GuestMode, VmStats } from "./stats.js";
 export {
   type CpuTechnique,
@@ -48,4 +60,15 @@ export {
   type StrategyInstance,
   type Techniques,
 } from "./strategy.js";
-export { type RunLimit, type RunResult, type StopReason, Vm, type VmCore } from "./vm.js";
+export {
+  type DiskReference,
+  inspectSnapshot,
+  type RestoreOptions,
+  type RunLimit,
+  type RunResult,
+  type SnapshotMeta,
+  type SnapshotOptions,
+  type StopReason,
+  Vm,
+  type VmCore,
+} from "./vm.js";

@@ -7,6 +7,7 @@
 import type { HartExit } from "@hvkit/cpu";
 import type { ResolvedVmConfig } from "./config.js";
 import { HypervisorError } from "./errors.js";
+import type { GuestCpuState } from "./snapshot/cpu.js";
 import type { VmCore } from "./vm.js";
 
 /** How the CPU is virtualized. */
@@ -54,6 +55,18 @@ export interface StrategyInstance {
    * (shadows of page tables it write-protects, translated code).
    */
   guestMemoryWritten?(pa: number, length: number): void;
+  /**
+   * Snapshots and migration: turn `cpu`, a copy of the real hart's state,
+   * into the guest-visible hart (the guest's privilege and supervisor CSRs
+   * where a machine the guest owned would hold them, V = 0), folding in the
+   * strategy's virtual CPU. On restore the VMM core loads that state into the
+   * hart and calls `start()`, which takes it over as it takes over the boot
+   * state. Required of every strategy that keeps guest state outside the real
+   * CSRs (without it, `vm.snapshot()` refuses with SNAPSHOT_UNSUPPORTED unless
+   * the CPU technique is emulation). Derived state (shadow tables, translated
+   * code) is not saved: `start()` rebuilds it.
+   */
+  guestState?(cpu: GuestCpuState): void;
 }
 
 /** A registered strategy. */

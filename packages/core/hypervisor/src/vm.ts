@@ -19,13 +19,24 @@ import {
   TRAP_STATS_SRET,
   writeCsr,
 } from "@hvkit/cpu";
-import { CSR } from "@hvkit/isa";
-import { type Device, VirtBoard } from "@hvkit/machine";
+import { CSR, NON_VIRTUALIZABLE_PROFILE, STANDARD_PROFILE } from "@hvkit/isa";
+import { type Device, MachineError, VirtBoard, type VirtBoardDeviceState } from "@hvkit/machine";
 import { type ResolvedVmConfig, resolveConfig, type VmConfig } from "./config.js";
-import { type CostEvents, emptyCostEvents, modeledCycles } from "./cost.js";
+import { COST_PROFILES, type CostEvents, type CostProfile, emptyCostEvents, modeledCycles } from "./cost.js";
 import { HypervisorError } from "./errors.js";
 import { asksForExits } from "./exit-on.js";
 import { SbiService } from "./sbi.js";
+import { applyHart, captureHart, decodeCpu, encodeCpu, type GuestCpuState } from "./snapshot/cpu.js";
+import {
+  decodeContainer,
+  encodeContainer,
+  jsonSection,
+  requireSection,
+  type Section,
+  SnapshotError,
+  toJsonSection,
+} from "./snapshot/format.js";
+import { decodePages, encodePages } from "./snapshot/pages.js";
 import type { VmStats } from "./stats.js";
 import { getStrategy, type StrategyDefinition, type StrategyInstance } from "./strategy.js";
 
@@ -151,7 +162,70 @@ export class Vm implements VmCore {
     return new Vm(definition, resolved);
   }
 
-  private constructor(strategy: StrategyDefinition, config: ResolvedVmConfig) {
+  /**
+   * Restore a VM from `vm.snapshot()` bytes, under the strategy it was taken
+   * under or another one (`options.strategy`): the guest continues exactly
+   * where it stopped. Virtio devices are not in the snapshot's bytes but
+   * their state is: give the same devices again (`options.devices`, e.g.
+   * disks reopened from the snapshot's `disks` references). Throws
+   * SnapshotError: SNAPSHOT_NOT_A_SNAPSHOT, SNAPSHOT_TRUNCATED,
+   * SNAPSHOT_CORRUPT, SNAPSHOT_VERSION, or SNAPSHOT_MISMATCH when the devices
+   * do not fit.
+   */
+  static restore(bytes: Uint8Array, options: RestoreOptions = {}): Vm {
+    const snap = readSnapshot(bytes);
+    const m = snap.meta;
+    const definition =
+      options.strategy === undefined
+        ? getStrategy(m.strategy)
+        : typeof options.strategy === "string"
+          ? getStrategy(options.strategy)
+          : options.strategy;
+    const isaProfile = [STANDARD_PROFILE, NON_VIRTUALIZABLE_PROFILE].find(
+      (p) => p.name === m.config.isaProfile,
+    );
+    if (!isaProfile) {
+      throw new SnapshotError(
+        "SNAPSHOT_CORRUPT",
+        `the snapshot names an unknown ISA profile "${m.config.isaProfile}"`,
+      );
+    }
+    const devices = options.devices ?? [];
+    if (devices.length !== m.config.devices) {
+      throw new SnapshotError(
+        "SNAPSHOT_MISMATCH",
+        `the snapshot's VM had ${m.config.devices} virtio device(s) and ${devices.length} were given; pass the same devices in the same slots (options.devices)`,
+      );
+    }
+    const config: VmConfig = {
+      // The kernel, initrd and firmware are in the saved RAM; the config only keeps their kind.
+      kernel: RESTORED_IMAGE,
+      cmdline: m.config.cmdline,
+      memory: m.config.memory,
+      firmware: m.config.firmware === "builtin" ? "builtin" : RESTORED_IMAGE,
+      costProfile: options.costProfile ?? COST_PROFILES[m.config.costProfile.name] ?? m.config.costProfile,
+      isaProfile,
+      devices,
+    };
+    // exitOn is saved resolved (the hardware-assisted strategy reprograms it on start).
+    const resolved: ResolvedVmConfig = { ...resolveConfig(config), exitOn: m.config.exitOn };
+    if (asksForExits(resolved.exitOn) && definition.hypervisorExtension !== true) {
+      throw new HypervisorError(
+        "HV_INVALID_COMBINATION",
+        `the snapshot's VM asked for guest-mode exits (exitOn), which the ${definition.name} strategy cannot program; restore it under a hardware-assisted strategy`,
+      );
+    }
+    definition.validate?.(resolved);
+    if (options.baseRam !== undefined && options.baseRam.length !== resolved.memory) {
+      throw new SnapshotError(
+        "SNAPSHOT_MISMATCH",
+        `options.baseRam holds ${options.baseRam.length} bytes; the snapshot's VM has ${resolved.memory} bytes of RAM`,
+      );
+    }
+    return new Vm(definition, resolved, options.baseRam ? { ...snap, baseRam: options.baseRam } : snap);
+  }
+
+  private constructor(strategy: StrategyDefinition, config: ResolvedVmConfig, restore?: ReadSnapshot) {
     this.strategy = strategy;
     this.config = config;
     const hidden = strategy.privateMemory?.(config) ?? 0;
@@ -183,7 +257,8 @@ export class Vm implements VmCore {
     this.privateRamBase = this.board.ramBase + config.memory;
     const builtin = config.firmware === "builtin";
     this.sbi = builtin ? new SbiService(this.sbiHost()) : undefined;
-    this.boot();
+    if (restore) this.applySnapshot(restore);
+    else this.boot();
     this.instance = strategy.create(this);
     this.instance.start();
   }
@@ -238,7 +313,117 @@ export class Vm implements VmCore {
     hart.csr[CsrSlot.MSTATUS] = (hart.csr[CsrSlot.MSTATUS]! & ~MSTATUS.MPP) | (PRV_S << 11);
     hart.priv = PRV_S;
     hart.privilegeChanged();
-    hart.exitOnException[PRV_S] = 1 << Cause.ECALL_S;
+    this.builtinFirmwareExits();
+  }
+
+  /** The built-in firmware's one exit: ecall from S-mode (SBI calls) leaves the hart. */
+  private builtinFirmwareExits(): void {
+    if (this.sbi) this.hart.exitOnException[PRV_S] = 1 << Cause.ECALL_S;
+  }
+
+  /**
+   * Save the VM: the guest-visible CPU (the strategy folds its virtual CPU
+   * in), the devices, guest RAM (non-zero pages, deflated) and `disks`, the
+   * caller's references to the disks behind its virtio devices. Call it
+   * between `run()` calls. Throws SNAPSHOT_UNSUPPORTED for a strategy that
+   * cannot describe its guest's CPU, SNAPSHOT_BUSY while a device has
+   * requests in flight. The VM keeps running unchanged.
+   */
+  snapshot(options: SnapshotOptions = {}): Uint8Array {
+    return encodeContainer(this.snapshotSections(options, encodePages(this.board.ram)));
+  }
+
+  /**
+   * The snapshot's sections with the RAM section given (live migration sends
+   * only the pages the target lacks; an empty page set is valid).
+   */
+  snapshotSections(options: SnapshotOptions, ram: Uint8Array): Section[] {
+    const cpu = this.guestCpu();
+    let devices: VirtBoardDeviceState;
+    try {
+      devices = this.board.getDeviceState();
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === "VIRTIO_BUSY") throw new SnapshotError("SNAPSHOT_BUSY", (e as Error).message);
+      throw e;
+    }
+    const c = this.config;
+    const meta: SnapshotMeta = {
+      format: "hvkit.snapshot/1",
+      strategy: this.strategy.name,
+      config: {
+        cmdline: c.cmdline,
+        memory: c.memory,
+        firmware: c.firmware === "builtin" ? "builtin" : "external",
+        costProfile: c.costProfile,
+        isaProfile: c.isaProfile.name,
+        exitOn: c.exitOn,
+        devices: c.devices.length,
+      },
+      steps: this.hart.cycles,
+      instret: this.hart.instret,
+      vm: {
+        input: [...this.input],
+        sbiConsoleInput: this.sbiConsoleInput,
+        stopped: this.stopped ?? null,
+        ...(this.sbi ? { sbiPmu: { configured: this.sbi.pmuConfigured, started: this.sbi.pmuStarted } } : {}),
+      },
+      stats: { events: { ...this.events }, exits: Object.fromEntries(this.exits), wallMs: this.wallMs },
+      disks: options.disks ?? [],
+    };
+    return [
+      toJsonSection("META", meta),
+      { tag: "CPU ", payload: encodeCpu(cpu) },
+      toJsonSection("DEVS", devices),
+      { tag: "RAM ", payload: ram },
+    ];
+  }
+
+  /** The guest-visible hart (see GuestCpuState). */
+  guestCpu(): GuestCpuState {
+    const cpu = captureHart(this.hart);
+    if (this.instance.guestState) this.instance.guestState(cpu);
+    else if (this.strategy.techniques.cpu !== "emulation") {
+      throw new SnapshotError(
+        "SNAPSHOT_UNSUPPORTED",
+        `the ${this.strategy.name} strategy cannot describe its guest's CPU (no guestState hook), so it cannot be snapshotted or migrated`,
+      );
+    }
+    return cpu;
+  }
+
+  /** Load a read snapshot into this fresh VM (instead of booting). */
+  private applySnapshot(snap: ReadSnapshot): void {
+    const { board, hart } = this;
+    if (snap.baseRam) board.ram.set(snap.baseRam);
+    decodePages(snap.ram, board.ram);
+    hart.ramChanged(board.ramBase, board.ram.length);
+    applyHart(hart, snap.cpu);
+    try {
+      board.setDeviceState(snap.devices as unknown as VirtBoardDeviceState);
+    } catch (e) {
+      if (e instanceof MachineError || (e as { code?: string }).code === "VIRTIO_BAD_STATE") {
+        throw new SnapshotError(
+          "SNAPSHOT_MISMATCH",
+          `the snapshot's device state does not fit this VM's devices: ${(e as Error).message}`,
+        );
+      }
+      throw e;
+    }
+    const m = snap.meta;
+    this.input.push(...m.vm.input);
+    this.sbiConsoleInput = m.vm.sbiConsoleInput;
+    if (this.sbi && m.vm.sbiPmu) {
+      this.sbi.pmuConfigured = m.vm.sbiPmu.configured;
+      this.sbi.pmuStarted = m.vm.sbiPmu.started;
+    }
+    if (m.vm.stopped) this.stopped = m.vm.stopped;
+    if (m.strategy === this.strategy.name) {
+      Object.assign(this.events, m.stats.events);
+      for (const [k, v] of Object.entries(m.stats.exits)) this.exits.set(k, v);
+      this.wallMs = m.stats.wallMs;
+    }
+    this.builtinFirmwareExits();
   }
 
   private sbiHost() {
@@ -529,6 +714,149 @@ export class Vm implements VmCore {
       counters,
     };
   }
+}
+
+/** Bytes standing in for the kernel and firmware images of a restored VM (they are in its RAM). */
+const RESTORED_IMAGE = Uint8Array.of(0);
+
+/** A reference to a disk behind one of the VM's virtio devices, for reopening it on restore. */
+export interface DiskReference {
+  /** The virtio slot of the disk's device. */
+  slot: number;
+  /** Where the image is (a path, a URL: the caller's own naming). */
+  path: string;
+  /** Image format: "raw", "qcow2", "cow" (copy-on-write overlay)... */
+  format: string;
+  /** Opened read-only. */
+  readOnly?: boolean;
+  /** For an overlay: the reference of its base image. */
+  base?: DiskReference;
+  /** Anything else the caller needs to reopen it (identity: size, a digest...). */
+  identity?: Record<string, string | number | boolean>;
+}
+
+/** Options of `vm.snapshot()`. */
+export interface SnapshotOptions {
+  /** References to the disks behind the virtio devices (the VM cannot name them itself). */
+  disks?: DiskReference[];
+}
+
+/** Options of `Vm.restore()`. */
+export interface RestoreOptions {
+  /** Restore under this strategy (default: the one the snapshot was taken under). */
+  strategy?: string | StrategyDefinition;
+  /** The virtio devices, in the slots they had (their state comes from the snapshot). */
+  devices?: VmConfig["devices"];
+  /** Cost profile for the restored VM's modeled cycles (default the snapshot's). */
+  costProfile?: string | CostProfile;
+  /**
+   * Guest RAM as received before the snapshot (live migration: the pages
+   * pre-copied in earlier rounds); the snapshot's RAM section is applied on
+   * top of it instead of on zeroed RAM.
+   */
+  baseRam?: Uint8Array;
+}
+
+/** The snapshot's META section. */
+export interface SnapshotMeta {
+  format: "hvkit.snapshot/1";
+  /** The strategy it was taken under. */
+  strategy: string;
+  config: {
+    cmdline: string;
+    memory: number;
+    firmware: "builtin" | "external";
+    costProfile: CostProfile;
+    isaProfile: string;
+    exitOn: ResolvedVmConfig["exitOn"];
+    /** Number of virtio devices. */
+    devices: number;
+  };
+  /** Steps and instructions retired when it was taken. */
+  steps: number;
+  instret: number;
+  vm: {
+    input: number[];
+    sbiConsoleInput: boolean;
+    stopped: RunResult | null;
+    /** The built-in SBI's PMU counters configured and started (bit i: counter i); absent under other firmware. */
+    sbiPmu?: { configured: number; started: number };
+  };
+  stats: { events: CostEvents; exits: Record<string, number>; wallMs: number };
+  disks: DiskReference[];
+}
+
+/** A decoded, checked snapshot. */
+interface ReadSnapshot {
+  meta: SnapshotMeta;
+  cpu: GuestCpuState;
+  devices: Record<string, unknown>;
+  ram: Uint8Array;
+  /** Guest RAM received before (live migration's pre-copy); the RAM section goes on top. */
+  baseRam?: Uint8Array;
+}
+
+/** A mask of the built-in SBI's PMU counters (3 of them). */
+function isCounterMask(x: unknown): x is number {
+  return typeof x === "number" && Number.isInteger(x) && x >= 0 && x <= 7;
+}
+
+/** Read the META section of a snapshot (checks the whole container): what it holds, for tools. */
+export function inspectSnapshot(bytes: Uint8Array): SnapshotMeta {
+  return readSnapshot(bytes).meta;
+}
+
+function readSnapshot(bytes: Uint8Array): ReadSnapshot {
+  const sections = decodeContainer(bytes);
+  const meta = jsonSection(sections, "META") as unknown as SnapshotMeta;
+  const bad = (what: string): SnapshotError =>
+    new SnapshotError("SNAPSHOT_CORRUPT", `the snapshot's META section is damaged (${what})`);
+  if (meta.format !== "hvkit.snapshot/1") throw bad(`format ${String(meta.format)}`);
+  if (typeof meta.strategy !== "string") throw bad("strategy");
+  const c = meta.config as Partial<SnapshotMeta["config"]> | undefined;
+  if (
+    typeof c !== "object" ||
+    c === null ||
+    typeof c.cmdline !== "string" ||
+    typeof c.memory !== "number" ||
+    (c.firmware !== "builtin" && c.firmware !== "external") ||
+    typeof c.costProfile !== "object" ||
+    typeof c.isaProfile !== "string" ||
+    typeof c.devices !== "number" ||
+    typeof c.exitOn !== "object" ||
+    c.exitOn === null ||
+    !Array.isArray(c.exitOn.csrs)
+  ) {
+    throw bad("config");
+  }
+  const v = meta.vm as Partial<SnapshotMeta["vm"]> | undefined;
+  if (
+    typeof v !== "object" ||
+    v === null ||
+    !Array.isArray(v.input) ||
+    v.input.some((b) => typeof b !== "number" || b < 0 || b > 255 || !Number.isInteger(b)) ||
+    typeof v.sbiConsoleInput !== "boolean" ||
+    (v.sbiPmu !== undefined &&
+      (typeof v.sbiPmu !== "object" ||
+        v.sbiPmu === null ||
+        !isCounterMask(v.sbiPmu.configured) ||
+        !isCounterMask(v.sbiPmu.started)))
+  ) {
+    throw bad("vm");
+  }
+  const st = meta.stats as Partial<SnapshotMeta["stats"]> | undefined;
+  if (
+    typeof st !== "object" ||
+    st === null ||
+    typeof st.events !== "object" ||
+    typeof st.exits !== "object"
+  ) {
+    throw bad("stats");
+  }
+  if (!Array.isArray(meta.disks)) throw bad("disks");
+  const cpu = decodeCpu(requireSection(sections, "CPU "));
+  const devices = jsonSection(sections, "DEVS");
+  return { meta, cpu, devices, ram: requireSection(sections, "RAM ") };
 }
 
 /** A device that reports counters (virtio transports do). */

@@ -160,6 +160,51 @@ describe("built-in SBI (v2.0)", () => {
     });
   });
 
+  it("a snapshot keeps the PMU's configured counters", () => {
+    // Configure the instret counter, wait for the host's go, then try to configure it again.
+    const src = `
+_start:
+  li a7, 0x504D55
+  li a6, 2
+  li a0, 0
+  li a1, 7
+  li a2, 0
+  li a3, 2
+  ecall
+  la t0, go
+1: ld t1, 0(t0)
+  beqz t1, 1b
+  li a7, 0x504D55
+  li a6, 2
+  li a0, 0
+  li a1, 7
+  li a2, 0
+  li a3, 2
+  ecall
+  la t0, result
+  sd a0, 0(t0)
+  li a0, 0
+  li a1, 0
+  li a6, 0
+  li a7, 0x53525354
+  ecall
+.data
+.align 3
+go: .dword 0
+result: .dword 0
+`;
+    registerStrategy(noop);
+    const vm = Vm.create(noop, { kernel: assembleElf(src, { base: KERNEL }), memory: 32 * 1024 * 1024 });
+    expect(vm.run({ steps: 1000 }).stop).toBe("limit");
+    const restored = Vm.restore(vm.snapshot());
+    const sym = (name: string) =>
+      Number(assemble(src, { base: KERNEL }).symbols.get(name)!) - restored.board.ramBase;
+    const view = new DataView(restored.board.ram.buffer);
+    view.setBigInt64(sym("go"), 1n, true);
+    expect(restored.run({ steps: 100_000 }).stop).toBe("poweroff");
+    expect(view.getBigInt64(sym("result"), true)).toBe(BigInt(SbiError.NOT_SUPPORTED)); // still taken
+  });
+
   it("legacy console_getchar returns -1 with no input", () => {
     expect(sbiCall("li a7, 2").a0).toBe(-1n);
   });

@@ -53,7 +53,7 @@ import {
   TRAP_STATS_SRET,
   writeCsr,
 } from "@hvkit/cpu";
-import type { ResolvedExitOn, StrategyInstance, VmCore } from "@hvkit/hypervisor";
+import type { GuestCpuState, ResolvedExitOn, StrategyInstance, VmCore } from "@hvkit/hypervisor";
 import { CSR, csrName, type IsaProfile } from "@hvkit/isa";
 import { type GStageMode, type GStagePageSize, NestedPageTables } from "@hvkit/nested-paging";
 import { Access, ShadowPageTables, type ShadowSyncPolicy, Walk } from "@hvkit/shadow-paging";
@@ -195,16 +195,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
     };
     // The guest's supervisor state moves into the VS CSRs.
     c[CsrSlot.VSSTATUS] = c[CsrSlot.MSTATUS]! & SSTATUS_BITS;
-    const copy = (from: number, to: number): void => {
-      c[to] = c[from]!;
-      c[to + 1] = c[from + 1]!;
-    };
-    copy(CsrSlot.STVEC, CsrSlot.VSTVEC);
-    copy(CsrSlot.SSCRATCH, CsrSlot.VSSCRATCH);
-    copy(CsrSlot.SEPC, CsrSlot.VSEPC);
-    copy(CsrSlot.SCAUSE, CsrSlot.VSCAUSE);
-    copy(CsrSlot.STVAL, CsrSlot.VSTVAL);
-    copy(CsrSlot.STIMECMP, CsrSlot.VSTIMECMP);
+    for (const [s, vs] of S_VS_PAIRS) copyPair(c, s, c, vs);
     const mie = c[CsrSlot.MIE]!;
     const satpLo = c[CsrSlot.SATP]!;
     const satpHi = c[CsrSlot.SATP + 1]!;
@@ -276,6 +267,34 @@ export class HardwareAssistedVmm implements StrategyInstance {
     this.syncExternal();
     this.walkSteps = hart.guestStats[GuestStat.WALK_STEPS]!;
     this.gstageSteps = hart.guestStats[GuestStat.GSTAGE_STEPS]!;
+  }
+
+  /**
+   * The guest-visible hart for snapshots: the guest's VS-level state moved
+   * back to the S-level CSRs, V = 0 and the H extension's CSRs cleared (what
+   * `start()` moves into VS again).
+   */
+  guestState(cpu: GuestCpuState): void {
+    const c = cpu.csr;
+    cpu.virt = 0;
+    c[CsrSlot.MSTATUS] = (c[CsrSlot.MSTATUS]! & ~SSTATUS_BITS) | (c[CsrSlot.VSSTATUS]! & SSTATUS_BITS);
+    c[CsrSlot.MSTATUS + 1] = 0; // MPV, GVA
+    for (const [s, vs] of S_VS_PAIRS) copyPair(c, vs, c, s);
+    if (this.shadow) {
+      c[CsrSlot.SATP] = this.vSatpLo;
+      c[CsrSlot.SATP + 1] = this.vSatpHi;
+    } else copyPair(c, CsrSlot.VSATP, c, CsrSlot.SATP);
+    const mie = c[CsrSlot.MIE]!;
+    c[CsrSlot.MIE] = (mie & ~S_IRQS & ~VS_IRQS) | ((mie & VS_IRQS) >>> 1);
+    // The guest's own sip bits are hvip's: its SSIP is VSSIP (VSEIP mirrors the PLIC line, VSTIP vstimecmp).
+    const sw = c[CsrSlot.MIP_SW]!;
+    c[CsrSlot.MIP_SW] = (sw & ~S_IRQS & ~VS_IRQS) | ((sw >>> 1) & (1 << Irq.SSI));
+    c.fill(0, CsrSlot.HSTATUS, CsrSlot.SIZE);
+    const k = cpu.counters;
+    k[CounterSlot.INSTRET_S]! += k[CounterSlot.INSTRET_VS]!;
+    k[CounterSlot.INSTRET_U]! += k[CounterSlot.INSTRET_VU]!;
+    k[CounterSlot.INSTRET_VS] = 0;
+    k[CounterSlot.INSTRET_VU] = 0;
   }
 
   // ---------------------------------------------------------------------------
@@ -925,6 +944,22 @@ export class HardwareAssistedVmm implements StrategyInstance {
   }
 
   private chargedSteps = 0;
+}
+
+/** The guest's supervisor CSRs and their VS twins (64-bit slot pairs) that start() and guestState() move. */
+const S_VS_PAIRS: readonly (readonly [number, number])[] = [
+  [CsrSlot.STVEC, CsrSlot.VSTVEC],
+  [CsrSlot.SSCRATCH, CsrSlot.VSSCRATCH],
+  [CsrSlot.SEPC, CsrSlot.VSEPC],
+  [CsrSlot.SCAUSE, CsrSlot.VSCAUSE],
+  [CsrSlot.STVAL, CsrSlot.VSTVAL],
+  [CsrSlot.STIMECMP, CsrSlot.VSTIMECMP],
+];
+
+/** Copy the (lo, hi) slot pair `from` of `a` to the pair `to` of `b`. */
+function copyPair(a: Int32Array, from: number, b: Int32Array, to: number): void {
+  b[to] = a[from]!;
+  b[to + 1] = a[from + 1]!;
 }
 
 function isGuestPageFault(cause: number): boolean {

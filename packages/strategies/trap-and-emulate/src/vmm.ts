@@ -39,7 +39,7 @@ import {
   readCsr,
   writeCsr,
 } from "@hvkit/cpu";
-import type { StrategyInstance, VmCore } from "@hvkit/hypervisor";
+import type { GuestCpuState, StrategyInstance, VmCore } from "@hvkit/hypervisor";
 import { CSR, csrName, csrPrivilege, csrReadOnly } from "@hvkit/isa";
 import {
   Access,
@@ -87,6 +87,17 @@ const V_SCAUSE = VCPU.SCAUSE;
 const V_STVAL = VCPU.STVAL;
 const V_SENVCFG = VCPU.SENVCFG;
 const V_SATP = VCPU.SATP;
+
+/** The hart's S-level CSR slots (64-bit pairs) and where the virtual CPU keeps each. */
+const VCPU_CSRS: readonly (readonly [number, number])[] = [
+  [CsrSlot.STVEC, V_STVEC],
+  [CsrSlot.SSCRATCH, V_SSCRATCH],
+  [CsrSlot.SEPC, V_SEPC],
+  [CsrSlot.SCAUSE, V_SCAUSE],
+  [CsrSlot.STVAL, V_STVAL],
+  [CsrSlot.SENVCFG, V_SENVCFG],
+  [CsrSlot.SATP, V_SATP],
+];
 
 /** Emulated instructions, for the counters. */
 const EMU_NAMES = [
@@ -231,17 +242,10 @@ export class TrapAndEmulateVmm implements StrategyInstance {
     this.vStatus = c[CsrSlot.MSTATUS]! & VSTATUS_BITS;
     this.vSie = c[CsrSlot.MIE]! & S_INTERRUPTS;
     this.vScounteren = c[CsrSlot.SCOUNTEREN]!;
-    const copy = (slot: number, v: number): void => {
+    for (const [slot, v] of VCPU_CSRS) {
       this.vcsr[v] = c[slot]!;
       this.vcsr[v + 1] = c[slot + 1]!;
-    };
-    copy(CsrSlot.STVEC, V_STVEC);
-    copy(CsrSlot.SSCRATCH, V_SSCRATCH);
-    copy(CsrSlot.SEPC, V_SEPC);
-    copy(CsrSlot.SCAUSE, V_SCAUSE);
-    copy(CsrSlot.STVAL, V_STVAL);
-    copy(CsrSlot.SENVCFG, V_SENVCFG);
-    copy(CsrSlot.SATP, V_SATP);
+    }
     // The real machine: U-mode, every exception and takeable interrupt exits.
     c[CsrSlot.MSTATUS] = c[CsrSlot.MSTATUS]! & ~(MSTATUS.SIE | MSTATUS.SPIE | MSTATUS.SPP | MSTATUS.SUM);
     hart.exitOnException[PRV_U] = -1;
@@ -263,6 +267,30 @@ export class TrapAndEmulateVmm implements StrategyInstance {
     this.uMark = this.counters_[CounterSlot.INSTRET_U]!;
     this.applyMode();
     hart.privilegeChanged();
+  }
+
+  /**
+   * The guest-visible hart for snapshots: the virtual CPU folded back where a
+   * machine the guest owned keeps it (what `start()` takes over again).
+   */
+  guestState(cpu: GuestCpuState): void {
+    const c = cpu.csr;
+    const v = this.vcsr;
+    cpu.priv = this.vMode;
+    c[CsrSlot.MSTATUS] = (c[CsrSlot.MSTATUS]! & ~VSTATUS_BITS) | this.vStatus;
+    c[CsrSlot.MIE] = (c[CsrSlot.MIE]! & ~S_INTERRUPTS) | this.vSie;
+    c[CsrSlot.SCOUNTEREN] = this.vScounteren;
+    for (const [slot, from] of VCPU_CSRS) {
+      c[slot] = v[from]!;
+      c[slot + 1] = v[from + 1]!;
+    }
+    // Instructions the guest kernel retired in real U-mode since it entered virtual S.
+    if (this.vMode === PRV_S) {
+      const k = cpu.counters;
+      const d = k[CounterSlot.INSTRET_U]! - this.uMark;
+      k[CounterSlot.INSTRET_U]! -= d;
+      k[CounterSlot.INSTRET_S]! += d;
+    }
   }
 
   // ---------------------------------------------------------------------------
