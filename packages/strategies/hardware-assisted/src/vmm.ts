@@ -258,6 +258,14 @@ export class HardwareAssistedVmm implements StrategyInstance {
       mode: nestedOptions.mode,
       pageSize: nestedOptions.pageSize,
     });
+    // Devices assigned to the guest (direct assignment): their pages in the G-stage, so guest
+    // accesses reach the device with no exit (the MMIO ranges apply only where the G-stage faults).
+    for (const r of core.board.directRanges()) {
+      for (let pa = r.base; pa < r.base + r.size; pa += 4096) {
+        if (!this.nested.map(pa, pa))
+          throw new Error("hardware-assisted: the G-stage pool cannot map an assigned device");
+      }
+    }
     if (shadowed) {
       this.shadow = new ShadowPageTables({
         hart,
@@ -266,6 +274,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
         poolBytes: options.shadowMemory,
         policy: options.shadowPolicy,
         mode: "guest",
+        directPages: core.board.directRanges(),
       });
       this.setGuestSatp(satpLo, satpHi);
     } else {
