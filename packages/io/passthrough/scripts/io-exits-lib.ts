@@ -5,6 +5,7 @@
  * (each block written once and read once), differenced, so boot and
  * console output cancel out. Shared by the test and the table script.
  */
+import { binaryTranslationSfence } from "@hvkit/binary-translation";
 import { emulation } from "@hvkit/emulation";
 import { readHvkitImage } from "@hvkit/guests/node";
 import { hardwareAssistedNested, hardwareAssistedShadow } from "@hvkit/hardware-assisted";
@@ -24,6 +25,7 @@ export const IO_STRATEGIES: readonly StrategyDefinition[] = [
   emulation,
   trapAndEmulateSfence,
   trapAndEmulateWriteProtect,
+  binaryTranslationSfence,
   hardwareAssistedNested,
   hardwareAssistedShadow,
 ];
