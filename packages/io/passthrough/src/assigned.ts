@@ -21,7 +21,10 @@
  *   counters say `doorbells`, not virtio's `notifications`, which the VMM
  *   core charges as virtqueue work of the VMM.
  *
- * Interrupts go through the board's PLIC like every device's.
+ * Interrupts go through the board's PLIC like every device's; a VMM that
+ * can deliver them to the guest without an exit registers a posting hook
+ * (`postInterrupts`: hardware-assisted puts the PLIC's line straight into
+ * hvip.VSEIP, as posted interrupts or an AIA guest interrupt file would).
  */
 import type { Device, Stateful, VirtioSlotContext, VirtioSlotFactory } from "@hvkit/machine";
 import { type BlockBackend, GuestMemory, VirtioBlk, VirtioMmio, type VirtioMmioState } from "@hvkit/virtio";
@@ -103,12 +106,22 @@ export class PassthroughBlk {
     // Guest-physical = host-physical for guest RAM on this board: the IOVA space is the guest's
     // physical address space, mapped onto the pages that back it.
     domain.map(context.ramBase, context.ramBase, ram.length);
-    const transport = new VirtioMmio(this.function, context, {
-      memory: () => new IommuMemory(domain, hostMemory, hostBase, context.dmaWritten),
-    });
+    // The interrupt line goes to the PLIC as every device's does, then to the VMM's posting
+    // hook when one is registered (see AssignedDevice.postInterrupts).
+    let assigned: AssignedDevice | undefined;
+    const irq = (level: boolean): void => {
+      context.irq(level);
+      assigned?.interruptChanged(level);
+    };
+    const transport = new VirtioMmio(
+      this.function,
+      { ...context, irq },
+      { memory: () => new IommuMemory(domain, hostMemory, hostBase, context.dmaWritten) },
+    );
+    assigned = new AssignedDevice(`pt${context.slot}-blk`, transport, domain);
     this.iommu = domain;
-    this.assigned = new AssignedDevice(`pt${context.slot}-blk`, transport, domain);
-    return this.assigned;
+    this.assigned = assigned;
+    return assigned;
   }
 }
 
@@ -121,6 +134,10 @@ export class AssignedDevice implements Device, Stateful<VirtioMmioState> {
   readonly transport: VirtioMmio;
   /** The VM's IOMMU domain. */
   readonly iommu: IommuDomain;
+
+  /** Interrupts raised while a VMM's posting hook was registered (delivered with no exit where it can). */
+  interruptsPosted = 0;
+  private post: (() => void) | undefined;
 
   constructor(name: string, transport: VirtioMmio, iommu: IommuDomain) {
     this.name = name;
@@ -145,6 +162,18 @@ export class AssignedDevice implements Device, Stateful<VirtioMmioState> {
     this.transport.reset();
   }
 
+  postInterrupts(post: (() => void) | undefined): void {
+    this.post = post;
+  }
+
+  /** The transport changed its interrupt line (after the PLIC heard of it). */
+  interruptChanged(level: boolean): void {
+    const post = this.post;
+    if (post === undefined) return;
+    if (level) this.interruptsPosted++;
+    post();
+  }
+
   /**
    * Counters for `vm.stats.counters` (as `pt<slot>-blk.*`): the device's own
    * (kicks as `doorbells`), and `iommu.translations` / `iommu.faults` /
@@ -159,6 +188,7 @@ export class AssignedDevice implements Device, Stateful<VirtioMmioState> {
       "iommu.translations": s.translations,
       "iommu.faults": s.faults,
       "iommu.mappedPages": s.mappedPages,
+      interruptsPosted: this.interruptsPosted,
     };
   }
 
