@@ -190,6 +190,16 @@ describe("PioBlk", () => {
     expect(dtb).toContain("hvkit,pio-blk");
     expect(board.bus.load(0x1000_2000 + PIO_REG.ID, 4)).toBe(true);
     expect(board.bus.dataLo).toBe(PIO_BLK_ID);
+    // Completion through the PLIC: slot 1 is source 2; its pending bit follows the controller's line.
+    const pending = () => {
+      board.bus.load(0x0c00_1000, 4);
+      return board.bus.dataLo;
+    };
+    const store = (off: number, v: number) => board.bus.store(0x1000_2000 + off, 4, v, 0);
+    store(PIO_REG.CONTROL, PIO_CONTROL.IEN);
+    store(PIO_REG.COUNT, 1);
+    store(PIO_REG.COMMAND, PIO_CMD.FLUSH);
+    expect(pending() & (1 << 2)).toBe(1 << 2);
     expect(() => new PioBlk({ backend: {} as never })).toThrow(IoEmulatedError);
     const dev = new PioBlk({ backend: new MemoryDisk(512) });
     const factory = pioBlk(dev);
