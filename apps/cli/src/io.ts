@@ -68,7 +68,9 @@ export type CliErrorCode =
   /** A file given for the guest is for another architecture. */
   | "CLI_NOT_RISCV"
   /** `hvkit run --kernel`: an EFI-stub Linux Image shorter than its own headers say. */
-  | "CLI_KERNEL_TRUNCATED";
+  | "CLI_KERNEL_TRUNCATED"
+  /** `hvkit run --kernel`: options that cannot go together (a disk backend the strategy cannot serve). */
+  | "CLI_INVALID_COMBINATION";
 
 /** An expected failure, reported as `hvkit: <code>: <message>` with exit code 1. */
 export class CliError extends Error {

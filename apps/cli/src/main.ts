@@ -9,16 +9,20 @@
  * with the guest's own status (see run-guest.ts and the README).
  */
 import { CpuError } from "@hvkit/cpu";
+import { DiskError } from "@hvkit/disk";
 import { GuestsError } from "@hvkit/guests";
 import { COST_PROFILES, HypervisorError } from "@hvkit/hypervisor";
+import { IoEmulatedError } from "@hvkit/io-emulated";
 import { AsmError, IsaError } from "@hvkit/isa";
 import { MachineError } from "@hvkit/machine";
+import { PassthroughError } from "@hvkit/passthrough";
+import { VirtioError } from "@hvkit/virtio";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ASM_FORMATS, type AsmOptions, runAsm } from "./commands/asm.js";
 import { runDisasm } from "./commands/disasm.js";
 import { runInitramfs } from "./commands/initramfs.js";
 import { runBare } from "./commands/run.js";
-import { type RunGuestOptions, runGuest } from "./commands/run-guest.js";
+import { DISK_BACKENDS, type DiskBackend, type RunGuestOptions, runGuest } from "./commands/run-guest.js";
 import { CliError, type Io, nodeIo } from "./io.js";
 import { DEFAULT_STRATEGY, formatStrategies } from "./strategies.js";
 
@@ -27,6 +31,8 @@ export { type DisasmOptions, formatDisassembly, runDisasm } from "./commands/dis
 export { type InitramfsOptions, runInitramfs } from "./commands/initramfs.js";
 export { type RunBareOptions, type RunStats, runBare } from "./commands/run.js";
 export {
+  DISK_BACKENDS,
+  type DiskBackend,
   formatStats,
   type GuestExit,
   type GuestRunStats,
@@ -219,6 +225,19 @@ function buildProgram(io: Io): Command {
         .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
         .conflicts("bare"),
     )
+    .addOption(
+      new Option(
+        "--disk <file>",
+        "disk image (raw or qcow2, with its backing chain) for the guest",
+      ).conflicts("bare"),
+    )
+    .addOption(
+      new Option(
+        "--disk-backend <backend>",
+        "how --disk reaches the guest: virtio (virtio-blk), emulated (programmed-I/O controller, one exit per data word), passthrough (assigned device, IOMMU)",
+      ).choices(DISK_BACKENDS),
+    )
+    .option("--disk-readonly", "open --disk read-only")
     .option("--memory <size>", "RAM size (default 512M with --kernel, 64M with --bare)", parseMemorySize)
     .option(
       "--max-steps <n>",
@@ -259,6 +278,12 @@ function buildProgram(io: Io): Command {
           { code: "commander.invalidArgument", exitCode: EXIT_USAGE },
         );
       }
+      if (opts.disk === undefined && (opts.diskBackend !== undefined || opts.diskReadonly)) {
+        cmd.error("options '--disk-backend' and '--disk-readonly' need '--disk <file>'", {
+          code: "commander.missingMandatoryOptionValue",
+          exitCode: EXIT_USAGE,
+        });
+      }
       const options: RunGuestOptions = { strategy: opts.strategy, kernel: opts.kernel };
       if (opts.initrd !== undefined) options.initrd = opts.initrd;
       if (opts.append !== undefined) options.append = opts.append;
@@ -267,6 +292,9 @@ function buildProgram(io: Io): Command {
       if (opts.maxSteps !== undefined) options.maxSteps = opts.maxSteps;
       if (opts.costProfile !== undefined) options.costProfile = opts.costProfile;
       if (opts.exitOn !== undefined) options.exitOn = opts.exitOn;
+      if (opts.disk !== undefined) options.disk = opts.disk;
+      if (opts.diskBackend !== undefined) options.diskBackend = opts.diskBackend;
+      if (opts.diskReadonly) options.diskReadOnly = true;
       if (opts.stats) options.stats = true;
       if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
       exitCode = await runGuest(options, io);
@@ -310,6 +338,9 @@ interface RunCommandOptions {
   firmware?: string;
   costProfile?: string;
   exitOn?: string[];
+  disk?: string;
+  diskBackend?: DiskBackend;
+  diskReadonly?: boolean;
   memory?: number;
   maxSteps?: number;
   stats?: boolean;
@@ -349,7 +380,11 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
       e instanceof CpuError ||
       e instanceof HypervisorError ||
       e instanceof MachineError ||
-      e instanceof GuestsError
+      e instanceof GuestsError ||
+      e instanceof DiskError ||
+      e instanceof VirtioError ||
+      e instanceof IoEmulatedError ||
+      e instanceof PassthroughError
     ) {
       io.stderr(`hvkit: ${e.code}: ${e.message}\n`);
       return 1;

@@ -6,6 +6,8 @@
  * loop, so keystrokes, piped input and signals are handled while the guest
  * runs. On a terminal, standard input is in raw mode and Ctrl-A x quits.
  */
+import type { DiskImage } from "@hvkit/disk";
+import { openDiskImageFile } from "@hvkit/disk/node";
 import {
   HypervisorError,
   parseExitOn,
@@ -15,6 +17,9 @@ import {
   type VmConfig,
   type VmStats,
 } from "@hvkit/hypervisor";
+import { pioBlk } from "@hvkit/io-emulated";
+import { passthrough } from "@hvkit/passthrough";
+import { VirtioBlk, virtioMmio } from "@hvkit/virtio";
 import { CONSOLE_HELP, CONSOLE_HINT, ConsoleEscape } from "../console.js";
 import { CliError, type ConsoleSignal, type Io } from "../io.js";
 import { checkKernelImageComplete } from "../kernel-check.js";
@@ -43,6 +48,29 @@ const SIGNAL_NUMBERS: Readonly<Record<ConsoleSignal, number>> = {
   SIGTERM: 15,
 };
 
+/**
+ * How `--disk` reaches the guest: a virtio-blk device (paravirtual), the
+ * programmed-I/O controller of @hvkit/io-emulated (full emulation), or a
+ * block device assigned to the VM (@hvkit/passthrough).
+ */
+export const DISK_BACKENDS = ["virtio", "emulated", "passthrough"] as const;
+/** One of {@link DISK_BACKENDS}. */
+export type DiskBackend = (typeof DISK_BACKENDS)[number];
+
+/**
+ * CPU techniques whose strategies map an assigned device's registers into
+ * the guest (shadow or G-stage leaves; under emulation every device is
+ * reached directly). A strategy of another technique would trap every
+ * access to a "passthrough" device, which would then be an emulated device
+ * in disguise: refused.
+ */
+const PASSTHROUGH_TECHNIQUES: ReadonlySet<string> = new Set([
+  "emulation",
+  "trap-and-emulate",
+  "binary-translation",
+  "hardware-assisted",
+]);
+
 /** Options of {@link runGuest}. */
 export interface RunGuestOptions {
   /** Registry name of the strategy. */
@@ -63,6 +91,12 @@ export interface RunGuestOptions {
   costProfile?: string;
   /** Extra guest exits, as `--exit-on` words (see parseExitOn in @hvkit/hypervisor). */
   exitOn?: readonly string[];
+  /** A disk image (raw or qcow2, with its backing chain) for the guest, in slot 0 (0x1000_1000). */
+  disk?: string;
+  /** How the disk reaches the guest. Default "virtio". */
+  diskBackend?: DiskBackend;
+  /** Open the disk read-only (the guest's writes fail). */
+  diskReadOnly?: boolean;
   /** Print a statistics summary to stderr at the end. */
   stats?: boolean;
   /** Write the statistics as JSON to this file. */
@@ -115,8 +149,40 @@ class ConsoleOutput {
   }
 }
 
+/** Open `--disk` and build its device for slot 0; refuses a backend the strategy cannot serve. */
+function openDisk(
+  strategy: StrategyDefinition,
+  options: RunGuestOptions,
+): { disk: DiskImage; device: NonNullable<VmConfig["devices"]>[number] } | undefined {
+  if (options.disk === undefined) return undefined;
+  const backend = options.diskBackend ?? "virtio";
+  if (!(DISK_BACKENDS as readonly string[]).includes(backend)) {
+    throw new CliError("CLI_USAGE", `--disk-backend ${backend}: choose one of ${DISK_BACKENDS.join(", ")}`);
+  }
+  if (backend === "passthrough" && !PASSTHROUGH_TECHNIQUES.has(strategy.techniques.cpu)) {
+    throw new CliError(
+      "CLI_INVALID_COMBINATION",
+      `--disk-backend passthrough needs a strategy that maps an assigned device into the guest (${[...PASSTHROUGH_TECHNIQUES].join(", ")}); ${strategy.name} is ${strategy.techniques.cpu}: use --disk-backend virtio or emulated`,
+    );
+  }
+  const disk = openDiskImageFile(options.disk, options.diskReadOnly ? { readOnly: true } : {});
+  const readOnly = options.diskReadOnly === true ? { readOnly: true } : {};
+  const device =
+    backend === "virtio"
+      ? virtioMmio(new VirtioBlk({ backend: disk, ...readOnly }))
+      : backend === "emulated"
+        ? pioBlk({ backend: disk, ...readOnly })
+        : passthrough({ backend: disk, ...readOnly });
+  return { disk, device };
+}
+
 /** Read the kernel, initrd and firmware and create the VM (every bad input throws a typed error here). */
-function createVm(strategy: StrategyDefinition, options: RunGuestOptions, io: Io): Vm {
+function createVm(
+  strategy: StrategyDefinition,
+  options: RunGuestOptions,
+  io: Io,
+  device?: NonNullable<VmConfig["devices"]>[number],
+): Vm {
   const kernel = io.readFile(options.kernel);
   checkKernelImageComplete(kernel, options.kernel);
   const config: VmConfig = { kernel };
@@ -127,6 +193,7 @@ function createVm(strategy: StrategyDefinition, options: RunGuestOptions, io: Io
     config.firmware = io.readFile(options.firmware);
   if (options.costProfile !== undefined) config.costProfile = options.costProfile;
   if (options.exitOn !== undefined) config.exitOn = parseExitOn(options.exitOn);
+  if (device) config.devices = [device];
   return Vm.create(strategy, config);
 }
 
@@ -137,7 +204,16 @@ function createVm(strategy: StrategyDefinition, options: RunGuestOptions, io: Io
  */
 export async function runGuest(options: RunGuestOptions, io: Io): Promise<number> {
   const strategy = getShippedStrategy(options.strategy);
-  const vm = createVm(strategy, options, io);
+  const disk = openDisk(strategy, options);
+  try {
+    return await runVm(createVm(strategy, options, io, disk?.device), options, io);
+  } finally {
+    disk?.disk.close();
+  }
+}
+
+/** Run the VM with the console attached until it ends; returns the process exit code. */
+async function runVm(vm: Vm, options: RunGuestOptions, io: Io): Promise<number> {
   const out = new ConsoleOutput((b) => io.stdoutBytes(b));
   vm.onOutput((b) => out.push(b));
 

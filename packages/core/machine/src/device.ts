@@ -44,6 +44,13 @@ export interface Device {
    * instead of trapping each access. Default false.
    */
   readonly direct?: boolean;
+  /**
+   * For a `direct` device: a VMM that can put the device's interrupts into
+   * the guest without an exit (posted interrupts) registers `post`, which the
+   * device calls right after each change of its interrupt line; `undefined`
+   * unregisters. Optional: without it the interrupt reaches the VMM as usual.
+   */
+  postInterrupts?(post: (() => void) | undefined): void;
 }
 
 /** An interrupt output: the device drives it high or low (a level). */

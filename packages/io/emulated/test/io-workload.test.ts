@@ -30,7 +30,18 @@ function io(strategy: StrategyDefinition, n: number) {
   const result = vm.run({ steps: 500_000_000 });
   const dev = vm.board.counters().devices;
   const accesses = (name: string) => (dev[name] ? dev[name].reads + dev[name].writes : 0);
-  return { result, out, stats: vm.stats, disk, pio: accesses("pio0-blk"), console: accesses("uart0") };
+  let all = 0;
+  for (const name of Object.keys(dev)) all += accesses(name);
+  return {
+    result,
+    out,
+    stats: vm.stats,
+    disk,
+    pio: accesses("pio0-blk"),
+    console: accesses("uart0"),
+    all,
+    uartBytes: vm.board.counters().uart.bytesOut,
+  };
 }
 
 describe("io workload through pio-blk", () => {
@@ -53,6 +64,11 @@ describe("io workload through pio-blk", () => {
       if (strategy === emulation) expect(mmio).toBe(0);
       // Every controller access exits; the rest is the console (its output differs by a few digits).
       else expect(mmio - (b.console - a.console) / 8).toBe(267);
+      if (strategy !== emulation) {
+        // Full emulation: every access to an emulated device, the UART's included, is one MMIO exit.
+        for (const r of [a, b]) expect(r.stats.exits.byReason.mmio).toBe(r.all);
+        expect(b.console).toBeGreaterThanOrEqual(b.uartBytes);
+      }
     }, 120_000);
   }
 });

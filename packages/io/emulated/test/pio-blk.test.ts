@@ -190,10 +190,84 @@ describe("PioBlk", () => {
     expect(dtb).toContain("hvkit,pio-blk");
     expect(board.bus.load(0x1000_2000 + PIO_REG.ID, 4)).toBe(true);
     expect(board.bus.dataLo).toBe(PIO_BLK_ID);
+    // Completion through the PLIC: slot 1 is source 2; its pending bit follows the controller's line.
+    const pending = () => {
+      board.bus.load(0x0c00_1000, 4);
+      return board.bus.dataLo;
+    };
+    const store = (off: number, v: number) => board.bus.store(0x1000_2000 + off, 4, v, 0);
+    store(PIO_REG.CONTROL, PIO_CONTROL.IEN);
+    store(PIO_REG.COUNT, 1);
+    store(PIO_REG.COMMAND, PIO_CMD.FLUSH);
+    expect(pending() & (1 << 2)).toBe(1 << 2);
     expect(() => new PioBlk({ backend: {} as never })).toThrow(IoEmulatedError);
     const dev = new PioBlk({ backend: new MemoryDisk(512) });
     const factory = pioBlk(dev);
     new VirtBoard({ ramSize: 16 * 1024 * 1024, virtio: [factory] });
     expect(() => new VirtBoard({ ramSize: 16 * 1024 * 1024, virtio: [factory] })).toThrow(/attached already/);
+  });
+});
+
+describe("PioBlk under a hostile driver", () => {
+  it("random register traffic never throws, never reaches the disk out of range, and a reset brings it back", () => {
+    let s = 0x9e3779b9;
+    const rand = (): number => {
+      s ^= s << 13;
+      s >>>= 0;
+      s ^= s >>> 17;
+      s ^= s << 5;
+      s >>>= 0;
+      return s / 4294967296;
+    };
+    const sectors = 32;
+    const disk = new MemoryDisk(sectors * 512);
+    const seen: number[] = [];
+    const backend = {
+      sectors,
+      read: (sector: number, count: number, into: Uint8Array) => {
+        seen.push(sector + count);
+        disk.read(sector, count, into);
+      },
+      write: (sector: number, data: Uint8Array) => {
+        seen.push(sector + data.length / 512);
+        disk.write(sector, data);
+      },
+      flush: () => {},
+    };
+    const dev = new PioBlk({ backend });
+    let line = false;
+    dev.attach("pio0-blk", (l) => {
+      line = l;
+    });
+    const offsets = Object.values(PIO_REG);
+    const sizes = [1, 2, 4, 4, 4, 8] as const;
+    for (let i = 0; i < 20_000; i++) {
+      const off = rand() < 0.9 ? offsets[Math.floor(rand() * offsets.length)]! : Math.floor(rand() * 0x1000);
+      const size = sizes[Math.floor(rand() * sizes.length)]!;
+      const r = rand();
+      const value =
+        r < 0.3
+          ? Math.floor(rand() * 40)
+          : r < 0.5
+            ? [PIO_CMD.READ, PIO_CMD.WRITE, PIO_CMD.FLUSH][Math.floor(rand() * 3)]!
+            : Math.floor(rand() * 2 ** 32);
+      if (rand() < 0.5) dev.read(off, size);
+      else dev.write(off, size, value, Math.floor(rand() * 2 ** 32));
+      const status = dev.read(PIO_REG.ALT_STATUS, 4);
+      expect(status & ~0xe9).toBe(0); // only BSY, DRDY, DF, DRQ, ERR
+    }
+    expect(Math.max(...seen)).toBeLessThanOrEqual(sectors);
+    expect(dev.stats.commands + dev.stats.errors).toBeGreaterThan(100);
+    expect(dev.badAccesses).toBeGreaterThan(100);
+    dev.write(PIO_REG.CONTROL, 4, PIO_CONTROL.SRST, 0);
+    expect(line).toBe(false);
+    expect(dev.read(PIO_REG.STATUS, 4)).toBe(PIO_STATUS.DRDY);
+    dev.write(PIO_REG.LBA_LO, 4, 3, 0);
+    dev.write(PIO_REG.LBA_HI, 4, 0, 0);
+    dev.write(PIO_REG.COUNT, 4, 1, 0);
+    dev.write(PIO_REG.COMMAND, 4, PIO_CMD.READ, 0);
+    expect(dev.read(PIO_REG.STATUS, 4)).toBe(PIO_STATUS.DRDY | PIO_STATUS.DRQ);
+    const view = new DataView(disk.data.buffer);
+    expect(dev.read(PIO_REG.DATA, 4)).toBe(view.getUint32(3 * 512, true));
   });
 });

@@ -54,6 +54,12 @@ export interface VirtioMmioOptions {
   eventIdx?: boolean;
   /** Observability hooks. */
   events?: VirtioEvents;
+  /**
+   * The device's view of memory for DMA. Default: guest RAM, checked by
+   * `GuestMemory`. A passthrough device passes a `GuestMemory` whose
+   * `range()` translates through an IOMMU.
+   */
+  memory?: (context: VirtioSlotContext) => GuestMemory;
 }
 
 /** Snapshot state of one queue. */
@@ -136,7 +142,8 @@ export class VirtioMmio implements Device, Stateful<VirtioMmioState>, VirtioHost
     this.name = `virtio${context.slot}-${device.type}`;
     this.irq = context.irq;
     this.events = options.events ?? NO_EVENTS;
-    this.memory = new GuestMemory(context.ram, context.ramBase, context.dmaWritten);
+    this.memory =
+      options.memory?.(context) ?? new GuestMemory(context.ram, context.ramBase, context.dmaWritten);
     const onError = (_q: SplitQueue, reason: string) => this.fail(reason);
     this.queues = device.queueSizes.map((n, i) => new SplitQueue(this.memory, i, n, onError));
     let low = device.features & 0x00ff_ffff;

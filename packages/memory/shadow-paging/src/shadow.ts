@@ -49,6 +49,11 @@
  * that keeps being written without being walked (the guest reused a freed
  * page table as data) stops being shadowed ("write flooding", as KVM does).
  *
+ * Direct assignment. Device windows listed in `directPages` are the one
+ * exception to "guest RAM only": a load or store the guest's translation
+ * sends there is filled like RAM (a 4 KiB leaf to the device page, no X),
+ * and the device then sees the guest's accesses without the VMM.
+ *
  * Hot paths allocate nothing: all state is in typed arrays.
  */
 import { type Hart, writeCsr } from "@hvkit/cpu";
@@ -77,6 +82,15 @@ export interface ShadowOptions {
   readonly policy: ShadowSyncPolicy;
   /** How the guest runs: "deprivileged" (default) or "guest". */
   readonly mode?: ShadowMode;
+  /**
+   * Guest-physical windows of devices assigned to the guest (direct
+   * assignment; page-aligned, outside guest RAM, guest-physical = host-
+   * physical): a guest load or store there gets a shadow leaf to the device
+   * page, readable and writable as the guest maps it, never executable, so
+   * later accesses reach the device with no exit. Default none: every
+   * non-RAM address is MMIO.
+   */
+  readonly directPages?: readonly { readonly base: number; readonly size: number }[];
 }
 
 /** Counters of the shadow page tables. */
@@ -89,6 +103,8 @@ export interface ShadowCounters {
   guestFaults: number;
   /** Faults on guest-physical addresses outside RAM (MMIO). */
   mmio: number;
+  /** Faults that installed a leaf to an assigned device's page (`directPages`). */
+  directFills: number;
   /** Guest writes to write-protected page-table pages (write-protect policy). */
   pteWrites: number;
   /** Shadow entries written (leaves and table links installed, entries dropped): the shadowSyncPte cost event. */
@@ -167,6 +183,7 @@ export class ShadowPageTables {
     fills: 0,
     guestFaults: 0,
     mmio: 0,
+    directFills: 0,
     pteWrites: 0,
     ptesSynced: 0,
     syncs: 0,
@@ -194,6 +211,9 @@ export class ShadowPageTables {
   private readonly ram32: Int32Array;
   private readonly ramBase: number;
   private readonly guestSize: number;
+  /** Direct-assignment windows: [start, end) guest-physical. */
+  private readonly directStart: Float64Array;
+  private readonly directEnd: Float64Array;
   private readonly poolIdx: number; // ram32 index of pool page 0
   private readonly poolPpn: number; // physical page number of pool page 0
   private readonly poolPages: number;
@@ -255,6 +275,27 @@ export class ShadowPageTables {
     this.leafBits = this.native ? LEAF & ~U : LEAF;
     this.ramBase = hart.ramBase;
     this.guestSize = guestRamSize;
+    const direct = options.directPages ?? [];
+    this.directStart = new Float64Array(direct.length);
+    this.directEnd = new Float64Array(direct.length);
+    direct.forEach((r, i) => {
+      const ramEnd = hart.ramBase + hart.ramSize;
+      if (
+        !Number.isInteger(r.base) ||
+        !Number.isInteger(r.size) ||
+        r.base % 4096 !== 0 ||
+        r.size % 4096 !== 0 ||
+        r.size <= 0 ||
+        r.base + r.size > 2 ** 32 ||
+        (r.base < ramEnd && hart.ramBase < r.base + r.size)
+      ) {
+        throw new RangeError(
+          `shadow-paging: direct window 0x${r.base.toString(16)} + ${r.size} must be whole pages below 4 GiB outside RAM`,
+        );
+      }
+      this.directStart[i] = r.base;
+      this.directEnd[i] = r.base + r.size;
+    });
     if (guestRamSize % 4096 !== 0 || guestRamSize > hart.ramSize) {
       throw new RangeError("shadow-paging: guest RAM must be page-aligned and inside the hart's RAM");
     }
@@ -537,7 +578,12 @@ export class ShadowPageTables {
       const gpa = lo >>> 0;
       this.gpa = gpa;
       const off = gpa - ramBase;
-      if (off < 0 || off >= guestSize) return Walk.NOT_RAM;
+      if (off < 0 || off >= guestSize) {
+        if (!build || acc === Access.FETCH || !this.isDirect(gpa)) return Walk.NOT_RAM;
+        const res = this.installSplit(this.curRoot, 1, lo, hi, (gpa >>> 12) | 0, R | W, -1);
+        if (res === Walk.RAM) this.stats.directFills++;
+        return res;
+      }
       if (!build) return Walk.RAM;
       const res = this.installSplit(this.curRoot, 1, lo, hi, (gpa >>> 12) | 0, R | W | X, off >>> 12);
       if (res === Walk.RAM && acc === Access.STORE && this.wp && this.readOnly(off >>> 12))
@@ -611,25 +657,40 @@ export class ShadowPageTables {
       const gpa = ((ppn << 12) | (lo & 0xfff)) >>> 0;
       this.gpa = gpa;
       const goff = gpa - ramBase;
-      if (goff < 0 || goff >= guestSize) return Walk.NOT_RAM;
+      const device = goff < 0 || goff >= guestSize;
+      if (device && (sTab < 0 || acc === Access.FETCH || !this.isDirect(gpa))) return Walk.NOT_RAM;
       if (sTab < 0) return Walk.RAM;
-      const gpage = goff >>> 12;
+      const gpage = device ? -1 : goff >>> 12;
       // The shadow leaf: the guest's permissions in this view; writable once dirty.
       let perm: number;
       if (this.native)
         perm = (pteLo & (R | X | U)) | ((pteLo & D) !== 0 ? pteLo & W : 0); // the hart checks U/SUM/MXR
       else if (vMode === 0 || !u) perm = (pteLo & (R | X)) | ((pteLo & D) !== 0 ? pteLo & W : 0);
       else perm = (r || (mxr && x) ? R : 0) | (w && (pteLo & D) !== 0 ? W : 0); // SUM view: never executable
+      if (device) {
+        // An assigned device's page: loads and stores only (a fetch stays an access fault).
+        perm &= ~X;
+        if ((perm & (R | W)) === 0) return Walk.NOT_RAM;
+      }
       if (level > 0) {
         sTab = this.childSplit(sTab, vpn, level, pteLo, pteHi);
         if (sTab === RETRY) return RETRY;
       }
       const res = this.installSplit(sTab, level - 2, lo, hi, ppn & 0xfffff, perm, gpage);
+      if (device && res === Walk.RAM) this.stats.directFills++;
       // A store to a write-protected page table: the leaf is in (read-only); the VMM emulates the store.
-      if (res === Walk.RAM && acc === Access.STORE && this.wp && this.readOnly(gpage)) return Walk.PT_WRITE;
+      if (res === Walk.RAM && acc === Access.STORE && this.wp && gpage >= 0 && this.readOnly(gpage)) return Walk.PT_WRITE;
       return res;
     }
     return this.fault(pageFaultCause(acc));
+  }
+
+  /** Whether guest-physical `gpa` lies in a direct-assignment window. */
+  private isDirect(gpa: number): boolean {
+    for (let i = 0; i < this.directStart.length; i++) {
+      if (gpa >= this.directStart[i]! && gpa < this.directEnd[i]!) return true;
+    }
+    return false;
   }
 
   private fault(cause: number): number {
@@ -669,7 +730,7 @@ export class ShadowPageTables {
       this.link(sTab, vpn, c);
       sTab = c;
     }
-    if (this.wp && (perm & W) !== 0 && this.readOnly(gpage)) perm &= ~W;
+    if (this.wp && (perm & W) !== 0 && gpage >= 0 && this.readOnly(gpage)) perm &= ~W;
     // Unreachable: the walk allowed the access, so some permission remains (and R=W=X=0 would be a link).
     if ((perm & (R | W | X)) === 0)
       throw new Error("shadow-paging: internal error: a leaf without permissions");
@@ -688,7 +749,7 @@ export class ShadowPageTables {
         this.tRoot[sTab] === this.curRoot
       )
         this.flushPage(lo, hi);
-      if (this.wp && (perm & W) !== 0 && !((old & W) !== 0 && old >>> 10 === ppn))
+      if (this.wp && gpage >= 0 && (perm & W) !== 0 && !((old & W) !== 0 && old >>> 10 === ppn))
         this.rmapAdd(gpage, sTab * 512 + idx);
     }
     return Walk.RAM;
@@ -1114,8 +1175,8 @@ export class ShadowPageTables {
               continue;
             }
             if (this.tLevel[p] !== 0) return `table ${p} (level ${this.tLevel[p]}) holds a superpage leaf`;
-            if (ppn < ramPpnLo || ppn >= ramPpnHi)
-              return `a shadow leaf maps page 0x${ppn.toString(16)}, outside guest RAM`;
+            if ((ppn < ramPpnLo || ppn >= ramPpnHi) && !this.isDirect(ppn * 4096))
+              return `a shadow leaf maps page 0x${ppn.toString(16)}, outside guest RAM and assigned devices`;
             if (options.safetyOnly) continue;
             const lo = this.tVaLo[p]! | (i << 12);
             const hi = this.tVaHi[p]!;

@@ -395,3 +395,46 @@ describe("sync policies", () => {
     expect(() => make(POOL, POOL_SIZE * 2)).toThrow(RangeError);
   });
 });
+
+describe("direct pages (an assigned device)", () => {
+  it("fills a leaf to the device page (loads and stores reach it, no fetch); other devices stay MMIO", () => {
+    const s = setup(true);
+    fillData(s);
+    const t = smallTables(s);
+    const device = 0x1000_1000; // virtio slot 0 (an empty slot: MagicValue, Version 2)
+    // va 0x3000 -> the device page, 0x4000 -> the UART (not assigned); V R W X U A D.
+    s.view.setBigUint64(t.l0 - RAM + 24, (BigInt(device / 4096) << 10n) | 0xdfn, true);
+    s.view.setBigUint64(t.l0 - RAM + 32, (BigInt(0x1000_0000 / 4096) << 10n) | 0xdfn, true);
+    const shadow = new ShadowPageTables({
+      hart: s.hart,
+      guestRamSize: RAM_SIZE,
+      poolBase: POOL,
+      poolBytes: POOL_SIZE,
+      policy: "write-protect",
+      directPages: [{ base: device, size: 0x1000 }],
+    });
+    shadow.setPrivilege(PRV_U, false);
+    setSatp(shadow, t.satp);
+    expect(shadow.fill(0x3000, 0, Access.FETCH)).toBe(Walk.NOT_RAM);
+    expect(shadow.fill(0x3000, 0, Access.LOAD)).toBe(Walk.RAM);
+    expect(shadow.fill(0x3000, 0, Access.STORE)).toBe(Walk.RAM);
+    expect(shadow.stats.directFills).toBe(2);
+    expect(shadow.translate(0x3000, 0, Access.LOAD)).toBe(Walk.NOT_RAM); // the VMM's own emulation: the bus
+    expect(hartAccess(s, false, 0x3000n, PRV_U, false, false, undefined).value).toBe(0x2_7472_6976n);
+    expect(hartAccess(s, true, 0x3000n, PRV_U, false, false, undefined).cause).toBe(-1);
+    expect(shadow.fill(0x4000, 0, Access.LOAD)).toBe(Walk.NOT_RAM);
+    expect(hartAccess(s, false, 0x4000n, PRV_U, false, false, undefined).cause).toBe(Cause.LOAD_PAGE_FAULT);
+    expect(shadow.check()).toBeUndefined();
+    expect(
+      () =>
+        new ShadowPageTables({
+          hart: s.hart,
+          guestRamSize: RAM_SIZE,
+          poolBase: POOL,
+          poolBytes: POOL_SIZE,
+          policy: "sfence",
+          directPages: [{ base: RAM, size: 0x1000 }],
+        }),
+    ).toThrow(/outside RAM/);
+  });
+});

@@ -160,6 +160,8 @@ export class HardwareAssistedVmm implements StrategyInstance {
   /** INSTRUCTION exits by GuestInstruction. */
   private readonly insnCounts = new Float64Array(8);
   private mmioExits = 0;
+  /** External interrupts of assigned devices put into hvip.VSEIP with no exit. */
+  private posted = 0;
   private windows = 0;
   private profileEmulated = 0;
   private syncedCharged = 0;
@@ -249,6 +251,19 @@ export class HardwareAssistedVmm implements StrategyInstance {
       mode: nestedOptions.mode,
       pageSize: nestedOptions.pageSize,
     });
+    // Assigned devices' interrupts are posted: put into hvip.VSEIP when the device raises its
+    // line, with no exit (the hardware path of posted interrupts / an AIA guest interrupt file).
+    for (const dev of core.board.virtio) {
+      if (dev.direct === true) dev.postInterrupts?.(this.postExternal);
+    }
+    // Devices assigned to the guest (direct assignment): their pages in the G-stage, so guest
+    // accesses reach the device with no exit (the MMIO ranges apply only where the G-stage faults).
+    for (const r of core.board.directRanges()) {
+      for (let pa = r.base; pa < r.base + r.size; pa += 4096) {
+        if (!this.nested.map(pa, pa))
+          throw new Error("hardware-assisted: the G-stage pool cannot map an assigned device");
+      }
+    }
     if (shadowed) {
       this.shadow = new ShadowPageTables({
         hart,
@@ -257,6 +272,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
         poolBytes: options.shadowMemory,
         policy: options.shadowPolicy,
         mode: "guest",
+        directPages: core.board.directRanges(),
       });
       this.setGuestSatp(satpLo, satpHi);
     } else {
@@ -430,6 +446,21 @@ export class HardwareAssistedVmm implements StrategyInstance {
     }
     if (line === seie) writeCsr(this.hart, CSR.mie, line ? mie & ~(1 << Irq.SEI) : mie | (1 << Irq.SEI), 0);
   }
+
+  /**
+   * A posted interrupt: an assigned device changed its line; the PLIC's level
+   * goes into hvip.VSEIP at once, as hardware would put it there, so the guest
+   * takes it with no exit (and nothing is charged to the VMM).
+   */
+  private readonly postExternal = (): void => {
+    const c = this.c;
+    const line = (c[CsrSlot.MIP_HW]! & (1 << Irq.SEI)) !== 0;
+    const vsei = (c[CsrSlot.MIP_SW]! & (1 << Irq.VSEI)) !== 0;
+    if (line && !vsei) this.posted++;
+    const charged = this.core.events.exitControlWrite;
+    this.syncExternal();
+    this.core.events.exitControlWrite = charged;
+  };
 
   /** An aligned load or store to a guest-physical address outside guest RAM: the bus answers. */
   private mmio(e: HartExit): boolean {
@@ -936,6 +967,7 @@ export class HardwareAssistedVmm implements StrategyInstance {
       if (w) out[`csr.${name}.write`] = w;
     }
     out["mmio.exits"] = this.mmioExits;
+    out["interrupts.posted"] = this.posted;
     out["mmio.windows"] = this.windows;
     for (const [key, v] of Object.entries(this.nested.stats)) out[`nested.${key}`] = v;
     if (this.shadow) for (const [key, v] of Object.entries(this.shadow.stats)) out[`shadow.${key}`] = v;

@@ -257,6 +257,8 @@ export class TrapAndEmulateVmm implements StrategyInstance {
       poolBase: this.core.privateRamBase,
       poolBytes: this.core.privateRam.length,
       policy: this.policy,
+      // Devices assigned to the guest (direct assignment): mapped through, no exit per access.
+      directPages: this.core.board.directRanges(),
     });
     this.shadow.setMxr((this.vStatus & MSTATUS.MXR) !== 0);
     this.shadow.setPrivilege(this.vMode, (this.vStatus & MSTATUS.SUM) !== 0);
