@@ -149,6 +149,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
   private irqHeld = 0;
   private irqDelivered = 0;
   private flushes = 0;
+  private prefills = 0;
   /** Privileged instructions emulated (any mode of operation). */
   private trapped = 0;
   /** Of those, with the shared page registered: trap entry/return CSRs and sret (ABI 1.0 leaves them native). */
@@ -625,6 +626,9 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     // Write-protect shadows are never stale (every update synced as it happened); the
     // shadow drops what a fence would drop under its policy, as for sfence.vma.
     this.shadow.sfence(op !== PvFlush.PAGE, vaLo, vaHi);
+    // A flush of one page follows an update of its mapping (Xen's update_va_mapping): the
+    // VMM installs the new translation now rather than take the fault on the next access.
+    if (op === PvFlush.PAGE && this.shadow.fill(vaLo, vaHi, Access.LOAD) === Walk.RAM) this.prefills++;
     this.chargeSync();
     return 0;
   }
@@ -674,6 +678,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
       lo = hi + 1;
     }
     out["pv.mmu.flushes"] = this.flushes;
+    out["pv.mmu.prefills"] = this.prefills;
     out["pv.tables.pinned"] = this.tablesPinned;
     out["pv.tables.released"] = this.tablesReleased;
     let rejected = 0;
