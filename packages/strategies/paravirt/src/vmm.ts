@@ -147,6 +147,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
   private tablesPinned = 0;
   private tablesReleased = 0;
   private irqHeld = 0;
+  private heldAtEntry = 0;
   private irqDelivered = 0;
   private flushes = 0;
   private prefills = 0;
@@ -199,13 +200,26 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     this.vSie = this.view.getUint32(s + PvShared.IRQ_MASK, true) & S_INTERRUPTS;
   }
 
-  /** The virtual flag back into the shared page, and the real interrupt enables. */
+  /**
+   * The virtual flag back into the shared page, and the real interrupt
+   * enables. Interrupts pending now that the flag or mask keep out (one just
+   * delivered is still asserted: delivery turned the flag off) are held at
+   * once, rather than exiting again as soon as the guest resumes.
+   */
   private push(): void {
     if (this.vMode === PRV_S) {
-      const flag = (this.vStatus & SIE) !== 0 ? 1 : 0;
+      const on = (this.vStatus & SIE) !== 0;
+      const flag = on ? 1 : 0;
       if (this.view.getUint32(this.shared + PvShared.IRQ_ENABLED, true) !== flag) {
         this.view.setUint32(this.shared + PvShared.IRQ_ENABLED, flag, true);
         this.hart.ramChanged(this.ramBase + this.shared, 4);
+      }
+      const blocked = on ? S_INTERRUPTS & ~this.vSie : S_INTERRUPTS;
+      const hold = this.hart.mip() & blocked & ~this.held;
+      if (hold !== 0 && !this.idleWake) {
+        this.heldAtEntry++;
+        this.held |= hold;
+        this.setPending(this.pending() | hold);
       }
     }
     this.updateInterrupts();
@@ -689,6 +703,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     out["pv.rejected"] = rejected;
     out["pv.traps.delivered"] = this.trapsDelivered;
     out["pv.irq.held"] = this.irqHeld;
+    out["pv.irq.heldAtEntry"] = this.heldAtEntry;
     out["pv.irq.delivered"] = this.irqDelivered;
     // Flag and mask changes the guest made in the shared page without trapping (it counts them there).
     out["pv.irq.toggles"] =

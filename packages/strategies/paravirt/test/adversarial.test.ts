@@ -19,7 +19,8 @@
 import { Vm } from "@hvkit/hypervisor";
 import { assembleElf } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
-import { type ParavirtVmm, PV_EID, PvCall, PvFlush, paravirt } from "../src/index.js";
+import { type ParavirtVmm, PvCall, PvFlush, paravirt } from "../src/index.js";
+import { call, PRINT_ROUTINES } from "./guest-asm.js";
 
 const MIB = 1024 * 1024;
 const MEMORY = 64 * MIB;
@@ -36,7 +37,6 @@ const AD = 0x40 | 0x80;
 const pte = (pa: number, flags: number): string => `0x${(Math.floor(pa / 4096) * 1024 + flags).toString(16)}`;
 
 /** a0 = result of PV call `fid` with a0..a3 already set; then print "<name>: <error>". */
-const call = (fid: number) => `  li a6, ${fid}\n  li a7, ${PV_EID}\n  ecall\n`;
 
 /** t1 = a constant PTE. */
 const li = (value: string) => `  li t1, ${value}`;
@@ -257,64 +257,7 @@ trap:
   csrw sepc, t6
   sret
 
-# a0: NUL-terminated string
-print_str:
-  mv t5, a0
-1:lbu a0, 0(t5)
-  beqz a0, 2f
-  li a7, 0x4442434E
-  li a6, 2
-  ecall
-  addi t5, t5, 1
-  j 1b
-2:ret
-
-putc:
-  li a7, 0x4442434E
-  li a6, 2
-  ecall
-  ret
-
-# a0: a small signed number (|a0| < 10000), in decimal
-print_int:
-  addi sp, sp, -16
-  sd ra, 0(sp)
-  mv t4, a0
-  bgez t4, 1f
-  li a0, '-'
-  call putc
-  neg t4, t4
-1:li t3, 1000
-2:divu a0, t4, t3
-  remu t4, t4, t3
-  addi a0, a0, '0'
-  call putc
-  li t2, 10
-  divu t3, t3, t2
-  bnez t3, 2b
-  ld ra, 0(sp)
-  addi sp, sp, 16
-  ret
-
-# a0: the low 32 bits in hex
-print_hex_low:
-  addi sp, sp, -16
-  sd ra, 0(sp)
-  mv t4, a0
-  li t3, 28
-1:srl a0, t4, t3
-  andi a0, a0, 15
-  addi a0, a0, '0'
-  li t2, '9'
-  ble a0, t2, 2f
-  addi a0, a0, 39
-2:call putc
-  addi t3, t3, -4
-  bgez t3, 1b
-  ld ra, 0(sp)
-  addi sp, sp, 16
-  ret
-
+${PRINT_ROUTINES}
 .data
 n_version: .asciz "version: "
 n_set_shared: .asciz "set_shared: "
