@@ -642,9 +642,27 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     this.shadow.sfence(op !== PvFlush.PAGE, vaLo, vaHi);
     // A flush of one page follows an update of its mapping (Xen's update_va_mapping): the
     // VMM installs the new translation now rather than take the fault on the next access.
-    if (op === PvFlush.PAGE && this.shadow.fill(vaLo, vaHi, Access.LOAD) === Walk.RAM) this.prefills++;
+    if (op === PvFlush.PAGE) this.prefill(vaLo, vaHi);
     this.chargeSync();
     return 0;
+  }
+
+  /**
+   * Install the translation of (lo, hi) in the shadow now: in the current
+   * view, or, for a page the kernel cannot reach there (a user page), in
+   * the user view its process will touch it through.
+   */
+  private prefill(lo: number, hi: number): void {
+    const shadow = this.shadow;
+    const r = shadow.fill(lo, hi, Access.LOAD);
+    if (r === Walk.RAM) {
+      this.prefills++;
+      return;
+    }
+    if (r !== Walk.GUEST_FAULT || this.vMode !== PRV_S) return;
+    shadow.setPrivilege(PRV_U, false);
+    if (shadow.fill(lo, hi, Access.LOAD) === Walk.RAM) this.prefills++;
+    shadow.setPrivilege(PRV_S, (this.vStatus & MSTATUS.SUM) !== 0);
   }
 
   private release(pa: number): number {
