@@ -2247,6 +2247,13 @@ export class Hart {
         result = half;
         if ((half & 3) === 3 && (off & 0xfff) !== 0xffe && off + 4 <= this.ramSize) {
           result = half | (this.ramU16[(off >> 1) + 1]! << 16);
+        } else if ((half & 3) === 3 && (lo & 0xfff) === 0xffe) {
+          // A 32-bit instruction straddling a page boundary: its upper half through translation, as decodeAt fetches it.
+          const lo2 = (lo + 2) | 0;
+          const pa2 = this.xlate(lo2, (hi + (lo2 >>> 0 < 2 ? 1 : 0)) | 0, ACC_FETCH, this.fetchMode());
+          const off2 = pa2 - this.ramBase;
+          if (pa2 >= 0 && off2 >= 0 && off2 + 2 <= this.ramSize)
+            result = half | (this.ramU16[off2 >> 1]! << 16);
         }
       }
     }

@@ -53,8 +53,18 @@ static unsigned long queued;
 static uint64_t queued_pages[PV_QUEUE_PAGES];
 static unsigned long nqueued_pages;
 static int queued_many;
-/* A 256-bit filter of the queued entries (bit (ptr >> 3) & 255): a read of an entry not in it needs no sync. */
+/* A 256-bit filter of the queued entries: a read of an entry not in it needs no sync. */
 static uint64_t queued_bits[4];
+
+/*
+ * An entry's bit in the filter: its index mixed with its table page, so the
+ * same slot of two tables (a parent's PTE and its child's copy in fork) does
+ * not collide.
+ */
+static inline uint64_t pv_filter_bit(const uint64_t *pte) {
+  uint64_t p = (uint64_t)(uintptr_t)pte;
+  return ((p >> 3) ^ (p >> 12) ^ (p >> 20)) & 255;
+}
 
 /* Console bytes, sent per line (or when full, or before idling or powering off). */
 static char conbuf[128];
@@ -145,7 +155,7 @@ void arch_mmu_sync(uint64_t *table) {
 
 void arch_mmu_sync_entry(uint64_t *pte) {
   if (!pv || queued == 0) return;
-  uint64_t bit = ((uint64_t)(uintptr_t)pte >> 3) & 255;
+  uint64_t bit = pv_filter_bit(pte);
   if (queued_bits[bit >> 6] & (1UL << (bit & 63))) pv_mmu_flush(PV_FLUSH_NONE, 0);
 }
 
@@ -165,7 +175,7 @@ void arch_set_pte(uint64_t *pte, uint64_t value) {
     if (nqueued_pages < PV_QUEUE_PAGES) queued_pages[nqueued_pages++] = page;
     else queued_many = 1;
   }
-  uint64_t bit = ((uint64_t)(uintptr_t)pte >> 3) & 255;
+  uint64_t bit = pv_filter_bit(pte);
   queued_bits[bit >> 6] |= 1UL << (bit & 63);
   queue[queued].ptr = (uint64_t)(uintptr_t)pte;
   queue[queued].val = value;

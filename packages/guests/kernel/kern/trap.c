@@ -94,4 +94,5 @@ void trap_handler(struct trapframe *tf) {
           tf->stval);
   }
   if (from_user && current->killed) proc_exit(-1);
+  arch_mmu_sync(NULL); /* PTE writes still queued (paravirtual build) take effect before the context resumes */
 }

@@ -147,8 +147,10 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
   private tablesPinned = 0;
   private tablesReleased = 0;
   private irqHeld = 0;
+  private heldAtEntry = 0;
   private irqDelivered = 0;
   private flushes = 0;
+  private prefills = 0;
   /** Privileged instructions emulated (any mode of operation). */
   private trapped = 0;
   /** Of those, with the shared page registered: trap entry/return CSRs and sret (ABI 1.0 leaves them native). */
@@ -198,13 +200,26 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     this.vSie = this.view.getUint32(s + PvShared.IRQ_MASK, true) & S_INTERRUPTS;
   }
 
-  /** The virtual flag back into the shared page, and the real interrupt enables. */
+  /**
+   * The virtual flag back into the shared page, and the real interrupt
+   * enables. Interrupts pending now that the flag or mask keep out (one just
+   * delivered is still asserted: delivery turned the flag off) are held at
+   * once, rather than exiting again as soon as the guest resumes.
+   */
   private push(): void {
     if (this.vMode === PRV_S) {
-      const flag = (this.vStatus & SIE) !== 0 ? 1 : 0;
+      const on = (this.vStatus & SIE) !== 0;
+      const flag = on ? 1 : 0;
       if (this.view.getUint32(this.shared + PvShared.IRQ_ENABLED, true) !== flag) {
         this.view.setUint32(this.shared + PvShared.IRQ_ENABLED, flag, true);
         this.hart.ramChanged(this.ramBase + this.shared, 4);
+      }
+      const blocked = on ? S_INTERRUPTS & ~this.vSie : S_INTERRUPTS;
+      const hold = this.hart.mip() & blocked & ~this.held;
+      if (hold !== 0 && !this.idleWake) {
+        this.heldAtEntry++;
+        this.held |= hold;
+        this.setPending(this.pending() | hold);
       }
     }
     this.updateInterrupts();
@@ -625,8 +640,29 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     // Write-protect shadows are never stale (every update synced as it happened); the
     // shadow drops what a fence would drop under its policy, as for sfence.vma.
     this.shadow.sfence(op !== PvFlush.PAGE, vaLo, vaHi);
+    // A flush of one page follows an update of its mapping (Xen's update_va_mapping): the
+    // VMM installs the new translation now rather than take the fault on the next access.
+    if (op === PvFlush.PAGE) this.prefill(vaLo, vaHi);
     this.chargeSync();
     return 0;
+  }
+
+  /**
+   * Install the translation of (lo, hi) in the shadow now: in the current
+   * view, or, for a page the kernel cannot reach there (a user page), in
+   * the user view its process will touch it through.
+   */
+  private prefill(lo: number, hi: number): void {
+    const shadow = this.shadow;
+    const r = shadow.fill(lo, hi, Access.LOAD);
+    if (r === Walk.RAM) {
+      this.prefills++;
+      return;
+    }
+    if (r !== Walk.GUEST_FAULT || this.vMode !== PRV_S) return;
+    shadow.setPrivilege(PRV_U, false);
+    if (shadow.fill(lo, hi, Access.LOAD) === Walk.RAM) this.prefills++;
+    shadow.setPrivilege(PRV_S, (this.vStatus & MSTATUS.SUM) !== 0);
   }
 
   private release(pa: number): number {
@@ -674,6 +710,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
       lo = hi + 1;
     }
     out["pv.mmu.flushes"] = this.flushes;
+    out["pv.mmu.prefills"] = this.prefills;
     out["pv.tables.pinned"] = this.tablesPinned;
     out["pv.tables.released"] = this.tablesReleased;
     let rejected = 0;
@@ -684,6 +721,7 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     out["pv.rejected"] = rejected;
     out["pv.traps.delivered"] = this.trapsDelivered;
     out["pv.irq.held"] = this.irqHeld;
+    out["pv.irq.heldAtEntry"] = this.heldAtEntry;
     out["pv.irq.delivered"] = this.irqDelivered;
     // Flag and mask changes the guest made in the shared page without trapping (it counts them there).
     out["pv.irq.toggles"] =
