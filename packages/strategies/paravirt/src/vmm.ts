@@ -38,7 +38,7 @@ import {
   readCsr,
   writeCsr,
 } from "@hvkit/cpu";
-import type { VmCore } from "@hvkit/hypervisor";
+import { type GuestCpuState, SnapshotError, type VmCore } from "@hvkit/hypervisor";
 import { CSR, csrName } from "@hvkit/isa";
 import { VIRT_MEMORY_MAP } from "@hvkit/machine";
 import { Access, Walk } from "@hvkit/shadow-paging";
@@ -166,6 +166,24 @@ export class ParavirtVmm extends TrapAndEmulateVmm {
     this.ramBase = core.hart.ramBase;
     this.guestBytes = core.config.memory;
     this.pinned = new Uint8Array(this.guestBytes >>> 12);
+  }
+
+  /**
+   * The guest-visible hart for snapshots. A guest in hybrid mode (it never
+   * registered a shared page or pinned a table: Debian's kernel, the native
+   * build) is a trap-and-emulate guest and snapshots as one. Once it uses the
+   * paravirtual interface, its pinned tables, shared page and trap vectors
+   * are VMM state that has no place in the guest-visible hart, and snapshots
+   * do not carry strategy state: refused rather than restored wrong.
+   */
+  override guestState(cpu: GuestCpuState): void {
+    if (this.shared >= 0 || this.rootPage >= 0 || this.pinned.some((p) => p !== 0)) {
+      throw new SnapshotError(
+        "SNAPSHOT_UNSUPPORTED",
+        "this guest uses the paravirtual interface (pinned page tables, the shared page): its VMM state is not part of a snapshot, so it cannot be snapshotted or migrated; a guest in hybrid mode can",
+      );
+    }
+    super.guestState(cpu);
   }
 
   // ---------------------------------------------------------------------------
