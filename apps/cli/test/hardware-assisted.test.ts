@@ -48,7 +48,9 @@ describe("hardware-assisted strategies in the CLI", () => {
   it("are listed with what they compose", async () => {
     const io = memoryIo();
     expect(await main(argv("strategies"), io)).toBe(0);
-    expect(io.out).toMatch(/^hardware-assisted +cpu hardware-assisted, memory nested-paging, io emulated: /m);
+    expect(io.out).toMatch(
+      /^hardware-assisted +cpu hardware-assisted, memory nested-paging, io emulated\+virtio\+passthrough: /m,
+    );
     expect(io.out).toMatch(/^hardware-assisted\+shadow +cpu hardware-assisted, memory shadow-paging, /m);
     expect(io.out).toMatch(/^hardware-assisted\+shadow\+wp +cpu hardware-assisted, memory shadow-paging, /m);
   });

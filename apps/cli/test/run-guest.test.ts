@@ -115,7 +115,7 @@ describe("hvkit run --kernel: a tiny S-mode guest on the built-in firmware", () 
     );
     expect(code).toBe(0);
     expect(io.err).toMatch(
-      /^hvkit: emulation \(cpu emulation, memory native, io emulated\): poweroff, exit status 0, exit code 0\n/,
+      /^hvkit: emulation \(cpu emulation, memory native, io emulated\+virtio\+passthrough\): poweroff, exit status 0, exit code 0\n/,
     );
     expect(io.err).toMatch(/\n {2}instructions {2}\d+ {2}\(S \d+ 100\.0%\)\n/);
     expect(io.err).toMatch(/\n {2}exits {9}4 {2}\(sbi 4\)\n/);
@@ -366,7 +366,9 @@ describe("the strategy registry", () => {
   it("is listed by hvkit strategies and hvkit run --list-strategies", async () => {
     const a = memoryIo();
     expect(await main(argv("strategies"), a)).toBe(0);
-    expect(a.out).toMatch(/^emulation +cpu emulation, memory native, io emulated: full emulation/m);
+    expect(a.out).toMatch(
+      /^emulation +cpu emulation, memory native, io emulated\+virtio\+passthrough: full emulation/m,
+    );
     const b = memoryIo();
     expect(await main(argv("run", "--list-strategies"), b)).toBe(0);
     expect(b.out).toBe(a.out);

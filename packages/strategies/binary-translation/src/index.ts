@@ -54,7 +54,11 @@ export function binaryTranslation(options: BinaryTranslationOptions = {}): Strat
       shadow === "sfence"
         ? "binary translation: guest code translated block by block into JavaScript, sensitive instructions rewritten into inline emulation or callouts; shadow page tables synced on sfence.vma"
         : "binary translation: guest code translated block by block into JavaScript, sensitive instructions rewritten into inline emulation or callouts; shadow page tables kept in sync by write-protecting the guest's page tables",
-    techniques: { cpu: "binary-translation", memory: "shadow-paging", io: ["emulated"] },
+    techniques: {
+      cpu: "binary-translation",
+      memory: "shadow-paging",
+      io: ["emulated", "virtio", "passthrough"],
+    },
     validate(config: ResolvedVmConfig) {
       if (config.firmware !== "builtin") {
         throw new HypervisorError(

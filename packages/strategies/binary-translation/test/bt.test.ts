@@ -135,7 +135,7 @@ describe("binary translation: configuration", () => {
     expect(binaryTranslationSfence.techniques).toEqual({
       cpu: "binary-translation",
       memory: "shadow-paging",
-      io: ["emulated"],
+      io: ["emulated", "virtio", "passthrough"],
     });
   });
 });

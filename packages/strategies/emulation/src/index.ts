@@ -12,7 +12,7 @@ import type { StrategyDefinition } from "@hvkit/hypervisor";
 export const emulation: StrategyDefinition = {
   name: "emulation",
   description: "full emulation: the guest owns the simulated machine (the baseline standing in for native)",
-  techniques: { cpu: "emulation", memory: "native", io: ["emulated"] },
+  techniques: { cpu: "emulation", memory: "native", io: ["emulated", "virtio", "passthrough"] },
   create() {
     return {
       // Nothing to program: the VMM core already routes SBI calls (built-in firmware) and WFI.

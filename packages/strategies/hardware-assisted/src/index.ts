@@ -128,7 +128,7 @@ export function hardwareAssisted(options: HardwareAssistedOptions = {}): Strateg
     techniques: {
       cpu: "hardware-assisted",
       memory: memory === "nested" ? "nested-paging" : "shadow-paging",
-      io: ["emulated"],
+      io: ["emulated", "virtio", "passthrough"],
     },
     hypervisorExtension: true,
     validate(config: ResolvedVmConfig) {

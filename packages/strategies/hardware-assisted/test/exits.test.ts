@@ -169,7 +169,7 @@ describe("options and combinations", () => {
     expect(hardwareAssistedNested.techniques).toEqual({
       cpu: "hardware-assisted",
       memory: "nested-paging",
-      io: ["emulated"],
+      io: ["emulated", "virtio", "passthrough"],
     });
     expect(hardwareAssistedShadow.techniques.memory).toBe("shadow-paging");
     expect(hardwareAssistedShadowWriteProtect.name).toBe("hardware-assisted+shadow+wp");

@@ -61,7 +61,11 @@ export function trapAndEmulate(options: TrapAndEmulateOptions = {}): StrategyDef
       shadow === "sfence"
         ? "trap-and-emulate: the guest kernel runs in U-mode, privileged instructions are emulated; shadow page tables synced on sfence.vma"
         : "trap-and-emulate: the guest kernel runs in U-mode, privileged instructions are emulated; shadow page tables kept in sync by write-protecting the guest's page tables",
-    techniques: { cpu: "trap-and-emulate", memory: "shadow-paging", io: ["emulated"] },
+    techniques: {
+      cpu: "trap-and-emulate",
+      memory: "shadow-paging",
+      io: ["emulated", "virtio", "passthrough"],
+    },
     validate(config: ResolvedVmConfig) {
       if (config.firmware !== "builtin") {
         throw new HypervisorError(

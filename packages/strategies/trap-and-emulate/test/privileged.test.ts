@@ -518,7 +518,7 @@ describe("options", () => {
     expect(trapAndEmulateSfence.techniques).toEqual({
       cpu: "trap-and-emulate",
       memory: "shadow-paging",
-      io: ["emulated"],
+      io: ["emulated", "virtio", "passthrough"],
     });
   });
 
