@@ -79,6 +79,8 @@ interface Ctx {
   byName(strategy: string, workload: string): number;
   roles: Partial<Record<Exclude<Role, "virtualizing">, string>>;
   virtualizing: string[];
+  /** The memory-virtualization technique of a strategy by name. */
+  memory(strategy: string): string | undefined;
 }
 
 interface FindingDef {
@@ -174,24 +176,30 @@ export const FINDINGS: readonly FindingDef[] = [
   {
     id: "pv-batching-wins-on-ptemod",
     claim:
-      "Paravirtual page-table updates (validated and batched by hypercall) make ptemod cheapest among the virtualizing strategies",
+      "Paravirtual page-table updates (validated and batched by hypercall) make ptemod cheapest among the strategies that keep shadow page tables (the software VMMs Xen was compared with, and first-generation hardware)",
     source: `Barham et al., SOSP 2003: one page-table-update hypercall batches up to ${XEN_MMU_UPDATE_BATCH} updates`,
     needs: ["pv", "virtualizing"],
     evaluate(c) {
       const pv = c.v("pv", "ptemod");
-      const others = c.virtualizing
-        .filter((s) => s !== c.roles.pv)
-        .flatMap((s) => {
+      const measured = (names: string[]) =>
+        names.flatMap((s) => {
           try {
             return [{ s, x: c.byName(s, "ptemod") }];
           } catch {
             return [];
           }
         });
-      if (others.length === 0) throw new NotMeasurable("no other virtualizing strategy ran ptemod");
+      const others = c.virtualizing.filter((s) => s !== c.roles.pv);
+      const shadow = measured(others.filter((s) => c.memory(s) === "shadow-paging"));
+      if (shadow.length === 0) throw new NotMeasurable("no shadow-paging strategy ran ptemod");
+      // Nested paging postdates the claim: a guest's PTE write there costs no VMM entry at all.
+      const nested = measured(others.filter((s) => c.memory(s) === "nested-paging"));
+      const list = (l: { s: string; x: number }[]) => l.map((o) => `${o.s} ${fmt(o.x)}`).join(", ");
       return {
-        ok: others.every((o) => pv < o.x),
-        detail: `ptemod: ${c.roles.pv} ${fmt(pv)} cycles/op; ${others.map((o) => `${o.s} ${fmt(o.x)}`).join(", ")}`,
+        ok: shadow.every((o) => pv < o.x),
+        detail:
+          `ptemod: ${c.roles.pv} ${fmt(pv)} cycles/op; shadow paging: ${list(shadow)}` +
+          (nested.length > 0 ? `; (for reference, nested paging: ${list(nested)})` : ""),
       };
     },
   },
@@ -262,6 +270,7 @@ export function computeFindings(result: BenchResult): Finding[] {
       const ctx: Ctx = {
         roles,
         virtualizing,
+        memory: (name) => result.strategies.find((s) => s.name === name)?.techniques.memory,
         byName,
         v: (role, w) => byName(roles[role]!, w),
       };
