@@ -136,6 +136,8 @@ export async function migrate(
   let round = 0;
   let guestMs = 0;
   let guestInstructions = 0;
+  /** The guest's speed, measured as it runs (a first guess: 20 MIPS). */
+  let stepsPerMs = 20_000;
   const send = async (type: number, payload: Uint8Array): Promise<void> => {
     options.beforeSend?.(TYPE_NAMES[type]!, round);
     const m = message(type, payload);
@@ -146,12 +148,16 @@ export async function migrate(
   const runGuest = (size: number, pages: number, sendMs: number): void => {
     const t = performance.now();
     const i = vm.hart.instret;
+    const c = vm.hart.cycles;
     if (options.stepsPerPage !== undefined) vm.run({ steps: options.stepsPerPage * pages });
     else {
       const ms = options.bandwidth ? (1000 * size) / options.bandwidth : sendMs;
-      if (ms > 0) vm.run({ wallMs: ms, steps: 1e12 });
+      // vm.run checks the wall clock only every few million steps: bound the steps by the guest's speed too.
+      if (ms > 0) vm.run({ wallMs: ms, steps: Math.max(1000, Math.round(ms * stepsPerMs)) });
     }
-    guestMs += performance.now() - t;
+    const took = performance.now() - t;
+    if (took > 1) stepsPerMs = (vm.hart.cycles - c) / took;
+    guestMs += took;
     guestInstructions += vm.hart.instret - i;
     if (vm.finished) {
       throw new MigrationError(
