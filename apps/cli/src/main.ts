@@ -114,11 +114,11 @@ function parseCount(text: string): number {
   throw new InvalidArgumentError("expected a positive whole number such as 1000000 or 2.5e9");
 }
 
-/** Parse a TCP port (1..65535). */
+/** Parse a TCP port to listen on (0..65535; 0 picks a free one, printed on stderr). */
 function parsePort(text: string): number {
   const v = Number(text);
-  if (/^\d+$/.test(text) && v >= 1 && v <= 65535) return v;
-  throw new InvalidArgumentError("expected a TCP port number from 1 to 65535");
+  if (/^\d+$/.test(text) && v >= 0 && v <= 65535) return v;
+  throw new InvalidArgumentError("expected a TCP port number from 0 (any free port) to 65535");
 }
 
 /** Parse HOST:PORT (a bare PORT means localhost). */
