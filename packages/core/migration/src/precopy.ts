@@ -44,7 +44,13 @@ export interface MigrationOptions {
   maxSentFactor?: number;
   /** Stop when fewer pages than this are dirty after a round (Xen: 50). */
   minDirtyPages?: number;
-  /** Link bandwidth limit in bytes per second (default none): the guest runs while each message "travels". */
+  /**
+   * Link bandwidth limit in bytes per second (default none). The guest runs
+   * while each message is encoded and travels: for the sender's wall time or
+   * the message's time on the link at this bandwidth, whichever is longer
+   * (one thread does both, as if the guest and the migration each had the
+   * machine half the time).
+   */
   bandwidth?: number;
   /**
    * Deterministic pacing instead of wall time: the guest runs this many steps
@@ -151,7 +157,8 @@ export async function migrate(
     const c = vm.hart.cycles;
     if (options.stepsPerPage !== undefined) vm.run({ steps: options.stepsPerPage * pages });
     else {
-      const ms = options.bandwidth ? (1000 * size) / options.bandwidth : sendMs;
+      // The guest runs while the message is encoded and travels: the sender's time, or the link's if slower.
+      const ms = Math.max(sendMs, options.bandwidth ? (1000 * size) / options.bandwidth : 0);
       // vm.run checks the wall clock only every few million steps: bound the steps by the guest's speed too.
       if (ms > 0) vm.run({ wallMs: ms, steps: Math.max(1000, Math.round(ms * stepsPerMs)) });
     }
@@ -191,8 +198,8 @@ export async function migrate(
       const chunk: number[] = [];
       const flush = async (): Promise<void> => {
         if (chunk.length === 0) return;
-        const payload = encodePages(ram, chunk);
         const t = performance.now();
+        const payload = encodePages(ram, chunk);
         await send(T_PAGES, payload);
         const zero = countZero(payload);
         r.pagesSent += chunk.length;
@@ -302,7 +309,7 @@ export interface ReceivedVm {
 }
 
 /** Options of {@link receive}. */
-export interface ReceiveOptions extends Omit<RestoreOptions, "baseRam"> {
+export interface ReceiveOptions extends Omit<RestoreOptions, "baseRam" | "basePages"> {
   /** Give up when the source is silent this long (default 60 s). */
   timeoutMs?: number;
   /** Fault injection for tests: called before each message is handled, with its type name. */
@@ -319,6 +326,11 @@ export interface ReceiveOptions extends Omit<RestoreOptions, "baseRam"> {
 export async function receive(channel: Channel, options: ReceiveOptions = {}): Promise<ReceivedVm> {
   const timeout = options.timeoutMs ?? 60_000;
   let ram: Uint8Array | undefined;
+  /** Pages received non-zero (only those are copied into the VM at the end). */
+  let present: Uint8Array | undefined;
+  const track = (page: number, zero: boolean): void => {
+    present![page] = zero ? 0 : 1;
+  };
   let messages = 0;
   let bytes = 0;
   try {
@@ -341,17 +353,20 @@ export async function receive(channel: Channel, options: ReceiveOptions = {}): P
             );
           }
           ram = new Uint8Array(hello.memory);
+          present = new Uint8Array(hello.memory / 4096);
           break;
         }
         case T_PAGES:
-          if (!ram) throw new MigrationError("MIGRATION_PROTOCOL", "pages before HELLO");
-          decodePages(payload, ram);
+          if (!ram || !present) throw new MigrationError("MIGRATION_PROTOCOL", "pages before HELLO");
+          decodePages(payload, ram, track);
           break;
         case T_FINAL: {
           if (!ram) throw new MigrationError("MIGRATION_PROTOCOL", "FINAL before HELLO");
           let vm: Vm;
           try {
-            vm = Vm.restore(payload, { ...options, baseRam: ram });
+            const pages: number[] = [];
+            for (let p = 0; p < present!.length; p++) if (present![p] !== 0) pages.push(p);
+            vm = Vm.restore(payload, { ...options, baseRam: ram, basePages: pages });
           } catch (e) {
             await channel
               .send(message(T_ABORT, new TextEncoder().encode((e as Error).message)))
