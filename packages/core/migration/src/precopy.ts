@@ -35,6 +35,8 @@ const PROTOCOL = "hvkit.migration/1";
 
 /** Pages per PAGES message: 1 MiB of guest RAM, so the guest runs between messages at a fine grain. */
 const CHUNK_PAGES = 256;
+/** Fewest steps per guest run during pre-copy (smaller pieces measure the call's overhead, not the guest). */
+const MIN_PIECE = 10_000;
 
 /** Xen's stop conditions of the Clark et al. era (FACTS.md), and the pacing of the guest during pre-copy. */
 export interface MigrationOptions {
@@ -159,11 +161,15 @@ export async function migrate(
     else {
       // The guest runs while the message is encoded and travels: the sender's time, or the link's if slower.
       const ms = Math.max(sendMs, options.bandwidth ? (1000 * size) / options.bandwidth : 0);
-      // vm.run checks the wall clock only every few million steps: bound the steps by the guest's speed too.
-      if (ms > 0) vm.run({ wallMs: ms, steps: Math.max(1000, Math.round(ms * stepsPerMs)) });
+      // vm.run checks the wall clock only every few million steps: run in pieces sized by the guest's speed.
+      for (let left = ms; left > 0 && !vm.finished; left = ms - (performance.now() - t)) {
+        const r = vm.run({ wallMs: left, steps: Math.max(MIN_PIECE, Math.round(left * stepsPerMs)) });
+        if (r.stop !== "limit") break;
+      }
     }
     const took = performance.now() - t;
-    if (took > 1) stepsPerMs = (vm.hart.cycles - c) / took;
+    const ran = vm.hart.cycles - c;
+    if (ran >= MIN_PIECE && took > 0) stepsPerMs = ran / took;
     guestMs += took;
     guestInstructions += vm.hart.instret - i;
     if (vm.finished) {
@@ -250,6 +256,9 @@ export async function migrate(
       if (e instanceof SnapshotError) throw new MigrationError("MIGRATION_ABORTED", e.message);
       throw e;
     }
+    // The stopped guest waits for the last message to cross the link.
+    if (options.bandwidth)
+      await new Promise((r) => setTimeout(r, (1000 * snapshot.length) / options.bandwidth!));
     await send(T_FINAL, snapshot);
     const reply = await receiveWithin(
       channel,
