@@ -11,29 +11,41 @@
 import { CpuError } from "@hvkit/cpu";
 import { DiskError } from "@hvkit/disk";
 import { GuestsError } from "@hvkit/guests";
-import { COST_PROFILES, HypervisorError } from "@hvkit/hypervisor";
+import { COST_PROFILES, HypervisorError, SnapshotError } from "@hvkit/hypervisor";
 import { IoEmulatedError } from "@hvkit/io-emulated";
 import { AsmError, IsaError } from "@hvkit/isa";
 import { MachineError } from "@hvkit/machine";
+import { MigrationError } from "@hvkit/migration";
 import { PassthroughError } from "@hvkit/passthrough";
 import { VirtioError } from "@hvkit/virtio";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ASM_FORMATS, type AsmOptions, runAsm } from "./commands/asm.js";
 import { runDisasm } from "./commands/disasm.js";
 import { runInitramfs } from "./commands/initramfs.js";
+import { runReceive } from "./commands/receive.js";
 import { runBare } from "./commands/run.js";
-import { DISK_BACKENDS, type DiskBackend, type RunGuestOptions, runGuest } from "./commands/run-guest.js";
+import {
+  DISK_BACKENDS,
+  type DiskBackend,
+  type GuestAction,
+  type RunGuestOptions,
+  runGuest,
+} from "./commands/run-guest.js";
 import { CliError, type Io, nodeIo } from "./io.js";
 import { DEFAULT_STRATEGY, formatStrategies } from "./strategies.js";
 
 export { type AsmOptions, runAsm } from "./commands/asm.js";
 export { type DisasmOptions, formatDisassembly, runDisasm } from "./commands/disasm.js";
 export { type InitramfsOptions, runInitramfs } from "./commands/initramfs.js";
+export { type ReceiveCommandOptions, runReceive } from "./commands/receive.js";
 export { type RunBareOptions, type RunStats, runBare } from "./commands/run.js";
 export {
   DISK_BACKENDS,
   type DiskBackend,
+  driveGuest,
+  formatMigrationReport,
   formatStats,
+  type GuestAction,
   type GuestExit,
   type GuestRunStats,
   type RunGuestOptions,
@@ -112,6 +124,23 @@ function parseCount(text: string): number {
     if (v > 0 && Number.isSafeInteger(v)) return v;
   }
   throw new InvalidArgumentError("expected a positive whole number such as 1000000 or 2.5e9");
+}
+
+/** Parse a TCP port to listen on (0..65535; 0 picks a free one, printed on stderr). */
+function parsePort(text: string): number {
+  const v = Number(text);
+  if (/^\d+$/.test(text) && v >= 0 && v <= 65535) return v;
+  throw new InvalidArgumentError("expected a TCP port number from 0 (any free port) to 65535");
+}
+
+/** Parse HOST:PORT (a bare PORT means localhost). */
+function parseHostPort(text: string): { host: string; port: number } {
+  const m = /^(?:(.+):)?(\d+)$/.exec(text);
+  if (m) {
+    const port = Number(m[2]);
+    if (port >= 1 && port <= 65535) return { host: (m[1] ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1"), port };
+  }
+  throw new InvalidArgumentError("expected HOST:PORT, such as 127.0.0.1:7070");
 }
 
 /** commander's excess-argument message does not say which word is extra; this one does. */
@@ -198,6 +227,12 @@ function buildProgram(io: Io): Command {
     )
     .option("--bare <file>", "bare-metal RISC-V ELF: RAM at 0x80000000, results through HTIF tohost")
     .addOption(
+      new Option(
+        "--restore <file>",
+        "continue the VM in a snapshot file (hvkit snapshot) instead of booting; --strategy runs it under another strategy",
+      ).conflicts(["bare", "kernel", "initrd", "append", "firmware", "memory", "exitOn"]),
+    )
+    .addOption(
       new Option("--strategy <name>", "hypervisor strategy (see --list-strategies)")
         .default(DEFAULT_STRATEGY)
         .conflicts("bare"),
@@ -266,9 +301,22 @@ function buildProgram(io: Io): Command {
         exitCode = runBare(opts.bare, options, io);
         return;
       }
+      if (opts.restore !== undefined) {
+        const options: RunGuestOptions = {
+          strategy: opts.strategy,
+          restore: opts.restore,
+          strategyFromSnapshot: cmd.getOptionValueSource("strategy") === "default",
+        };
+        if (opts.maxSteps !== undefined) options.maxSteps = opts.maxSteps;
+        if (opts.costProfile !== undefined) options.costProfile = opts.costProfile;
+        if (opts.stats) options.stats = true;
+        if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
+        exitCode = await runGuest(options, io);
+        return;
+      }
       if (opts.kernel === undefined) {
         cmd.error(
-          "run needs --kernel <file> (a guest under a hypervisor strategy) or --bare <file> (a bare-metal program)",
+          "run needs --kernel <file> (a guest under a hypervisor strategy), --restore <file> (a snapshot) or --bare <file> (a bare-metal program)",
           { code: "commander.missingMandatoryOptionValue", exitCode: EXIT_USAGE },
         );
       }
@@ -284,22 +332,152 @@ function buildProgram(io: Io): Command {
           exitCode: EXIT_USAGE,
         });
       }
-      const options: RunGuestOptions = { strategy: opts.strategy, kernel: opts.kernel };
-      if (opts.initrd !== undefined) options.initrd = opts.initrd;
-      if (opts.append !== undefined) options.append = opts.append;
-      if (opts.memory !== undefined) options.memory = opts.memory;
-      if (opts.firmware !== undefined) options.firmware = opts.firmware;
-      if (opts.maxSteps !== undefined) options.maxSteps = opts.maxSteps;
-      if (opts.costProfile !== undefined) options.costProfile = opts.costProfile;
-      if (opts.exitOn !== undefined) options.exitOn = opts.exitOn;
+      const options = guestOptions(opts);
       if (opts.disk !== undefined) options.disk = opts.disk;
       if (opts.diskBackend !== undefined) options.diskBackend = opts.diskBackend;
       if (opts.diskReadonly) options.diskReadOnly = true;
-      if (opts.stats) options.stats = true;
-      if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
       exitCode = await runGuest(options, io);
     });
 
+  // hvkit snapshot and hvkit migrate boot (or restore) a guest like hvkit run, then act on it.
+  const guestCommand = (name: string, description: string): Command =>
+    configure(program.command(name))
+      .description(description)
+      .option("--kernel <file>", "RISC-V Linux Image (or Image.gz, or an S-mode ELF at 0x80200000)")
+      .option("--restore <file>", "continue the VM in a snapshot file instead of booting")
+      .option("--strategy <name>", "hypervisor strategy (default emulation, or the snapshot's)")
+      .option("--initrd <file>", "initramfs")
+      .option("--append <cmdline>", "kernel command line")
+      .option("--firmware <builtin|file>", 'SBI firmware: "builtin" or an OpenSBI fw_dynamic.bin')
+      .option("--memory <size>", "RAM size (default 512M)", parseMemorySize)
+      .option("--at-step <n>", "act once this many steps (instructions plus traps) have run", parseCount)
+      .option("--at-output <text>", "act once the guest's console has printed this text")
+      .option("--max-steps <n>", "stop after this many steps", parseCount)
+      .option("--stats", "print a summary to stderr at the end");
+
+  guestCommand(
+    "snapshot",
+    "run a guest to a step count or a console string, then write its snapshot and stop",
+  )
+    .requiredOption("-o, --output <file>", "snapshot file to write")
+    .action(async (opts: GuestCommandOptions & { output: string }, cmd: Command) => {
+      rejectExtraArguments(cmd, 0);
+      exitCode = await runGuest(actionOptions(opts, { kind: "snapshot", file: opts.output }, cmd), io);
+    });
+
+  guestCommand(
+    "migrate",
+    "run a guest, then live-migrate it (iterative pre-copy) to a hvkit receive and stop once the target has it",
+  )
+    .requiredOption("--to <host:port>", "where hvkit receive --listen waits", parseHostPort)
+    .option("--bandwidth <bytes-per-second>", "link bandwidth limit (default none)", parseCount)
+    .option("--report-json <file>", "write the migration report (rounds, downtime, bytes) as JSON")
+    .action(
+      async (
+        opts: GuestCommandOptions & {
+          to: { host: string; port: number };
+          bandwidth?: number;
+          reportJson?: string;
+        },
+        cmd: Command,
+      ) => {
+        rejectExtraArguments(cmd, 0);
+        const action: GuestAction = { kind: "migrate", host: opts.to.host, port: opts.to.port };
+        if (opts.bandwidth !== undefined) action.bandwidth = opts.bandwidth;
+        if (opts.reportJson !== undefined) action.reportJson = opts.reportJson;
+        exitCode = await runGuest(actionOptions(opts, action, cmd), io);
+      },
+    );
+
+  configure(program.command("receive"))
+    .description("wait for a live migration from hvkit migrate, then run the received guest")
+    .requiredOption("--listen <port>", "TCP port to listen on", parsePort)
+    .option("--host <address>", "address to listen on (default all interfaces)")
+    .option("--strategy <name>", "run the guest under this strategy (default the source's)")
+    .option("--max-steps <n>", "stop after this many steps", parseCount)
+    .option("--stats", "print a summary to stderr at the end")
+    .action(
+      async (
+        opts: { listen: number; host?: string; strategy?: string; maxSteps?: number; stats?: boolean },
+        cmd: Command,
+      ) => {
+        rejectExtraArguments(cmd, 0);
+        exitCode = await runReceive(
+          {
+            port: opts.listen,
+            ...(opts.host !== undefined ? { host: opts.host } : {}),
+            ...(opts.strategy !== undefined ? { strategy: opts.strategy } : {}),
+            ...(opts.maxSteps !== undefined ? { maxSteps: opts.maxSteps } : {}),
+            ...(opts.stats ? { stats: true } : {}),
+          },
+          io,
+        );
+      },
+    );
+  addOtherCommands(program, configure, io);
+  return program;
+}
+
+/** Options shared by hvkit snapshot and hvkit migrate. */
+interface GuestCommandOptions {
+  kernel?: string;
+  restore?: string;
+  strategy?: string;
+  initrd?: string;
+  append?: string;
+  firmware?: string;
+  memory?: number;
+  atStep?: number;
+  atOutput?: string;
+  maxSteps?: number;
+  stats?: boolean;
+}
+
+/** RunGuestOptions for hvkit snapshot / migrate. */
+function actionOptions(opts: GuestCommandOptions, action: GuestAction, cmd: Command): RunGuestOptions {
+  if ((opts.kernel === undefined) === (opts.restore === undefined)) {
+    cmd.error(
+      `${cmd.name()} needs --kernel <file> (boot a guest) or --restore <file> (a snapshot), not both`,
+      {
+        code: "commander.missingMandatoryOptionValue",
+        exitCode: EXIT_USAGE,
+      },
+    );
+  }
+  if (opts.atStep === undefined && opts.atOutput === undefined) {
+    cmd.error(`${cmd.name()} needs --at-step <n> or --at-output <text>: when to act on the guest`, {
+      code: "commander.missingMandatoryOptionValue",
+      exitCode: EXIT_USAGE,
+    });
+  }
+  const options = guestOptions({ ...opts, strategy: opts.strategy ?? DEFAULT_STRATEGY });
+  if (opts.restore !== undefined) {
+    options.restore = opts.restore;
+    options.strategyFromSnapshot = opts.strategy === undefined;
+  }
+  options.action = action;
+  if (opts.atStep !== undefined) options.atStep = opts.atStep;
+  if (opts.atOutput !== undefined) options.atOutput = opts.atOutput;
+  return options;
+}
+
+/** RunGuestOptions from the options hvkit run shares with snapshot and migrate. */
+function guestOptions(opts: Omit<RunCommandOptions, "kernel"> & { kernel?: string }): RunGuestOptions {
+  const options: RunGuestOptions = { strategy: opts.strategy };
+  if (opts.kernel !== undefined) options.kernel = opts.kernel;
+  if (opts.initrd !== undefined) options.initrd = opts.initrd;
+  if (opts.append !== undefined) options.append = opts.append;
+  if (opts.memory !== undefined) options.memory = opts.memory;
+  if (opts.firmware !== undefined) options.firmware = opts.firmware;
+  if (opts.maxSteps !== undefined) options.maxSteps = opts.maxSteps;
+  if (opts.costProfile !== undefined) options.costProfile = opts.costProfile;
+  if (opts.exitOn !== undefined) options.exitOn = opts.exitOn;
+  if (opts.stats) options.stats = true;
+  if (opts.statsJson !== undefined) options.statsJson = opts.statsJson;
+  return options;
+}
+
+function addOtherCommands(program: Command, configure: (cmd: Command) => Command, io: Io): void {
   configure(program.command("strategies"))
     .description("list the hypervisor strategies hvkit run --strategy accepts")
     .action(() => {
@@ -324,14 +502,13 @@ function buildProgram(io: Io): Command {
         io,
       );
     });
-
-  return program;
 }
 
 /** Options of `hvkit run` as commander parses them. */
 interface RunCommandOptions {
   kernel?: string;
   bare?: string;
+  restore?: string;
   strategy: string;
   initrd?: string;
   append?: string;
@@ -384,7 +561,9 @@ export async function main(argv: readonly string[], io: Io = nodeIo): Promise<nu
       e instanceof DiskError ||
       e instanceof VirtioError ||
       e instanceof IoEmulatedError ||
-      e instanceof PassthroughError
+      e instanceof PassthroughError ||
+      e instanceof SnapshotError ||
+      e instanceof MigrationError
     ) {
       io.stderr(`hvkit: ${e.code}: ${e.message}\n`);
       return 1;

@@ -18,6 +18,8 @@ import {
   type VmStats,
 } from "@hvkit/hypervisor";
 import { pioBlk } from "@hvkit/io-emulated";
+import { type MigrationReport, migrate } from "@hvkit/migration";
+import { connectChannel } from "@hvkit/migration/node";
 import { passthrough } from "@hvkit/passthrough";
 import { VirtioBlk, virtioMmio } from "@hvkit/virtio";
 import { CONSOLE_HELP, CONSOLE_HINT, ConsoleEscape } from "../console.js";
@@ -75,8 +77,22 @@ const PASSTHROUGH_TECHNIQUES: ReadonlySet<string> = new Set([
 export interface RunGuestOptions {
   /** Registry name of the strategy. */
   strategy: string;
-  /** Path of the kernel: a RISC-V Linux Image (possibly gzipped) or an S-mode ELF. */
-  kernel: string;
+  /** Path of the kernel: a RISC-V Linux Image (possibly gzipped) or an S-mode ELF (or give `restore`). */
+  kernel?: string;
+  /**
+   * Continue the VM in this snapshot file instead of booting (kernel, initrd,
+   * append, memory, firmware and exitOn are then the snapshot's). `strategy`
+   * overrides the snapshot's strategy when `strategyFromSnapshot` is false.
+   */
+  restore?: string;
+  /** With `restore`: run under the strategy the snapshot was taken under (default true). */
+  strategyFromSnapshot?: boolean;
+  /** Snapshot or migrate the running guest once `atStep` or `atOutput` is reached (see GuestAction). */
+  action?: GuestAction;
+  /** Fire `action` once this many steps have run in total. */
+  atStep?: number;
+  /** Fire `action` once the guest's console has printed this string. */
+  atOutput?: string;
   /** Path of an initramfs. */
   initrd?: string;
   /** Kernel command line. */
@@ -103,6 +119,16 @@ export interface RunGuestOptions {
   statsJson?: string;
 }
 
+/** What to do to the running guest when `atStep` / `atOutput` is reached. */
+export type GuestAction =
+  /** Write a snapshot to `file` and stop (hvkit snapshot). */
+  | { kind: "snapshot"; file: string }
+  /**
+   * Live-migrate it to a `hvkit receive` at host:port and stop once the target
+   * confirmed; on failure the guest keeps running here (hvkit migrate).
+   */
+  | { kind: "migrate"; host: string; port: number; bandwidth?: number; reportJson?: string };
+
 /** How a guest run ended. */
 export interface GuestExit {
   /**
@@ -110,7 +136,7 @@ export interface GuestExit {
    * used up, "idle" a guest waiting for input that cannot come, "quit" the
    * Ctrl-A x key, "signal" SIGINT, SIGTERM, SIGHUP or SIGPIPE (stdout closed).
    */
-  stop: "poweroff" | "reset" | "fault" | "limit" | "idle" | "quit" | "signal";
+  stop: "poweroff" | "reset" | "fault" | "limit" | "idle" | "quit" | "signal" | "snapshot" | "migrated";
   /** The process exit code hvkit returns. */
   code: number;
   /** For "poweroff": the guest's status (0 clean, else its failure code). */
@@ -183,6 +209,19 @@ function createVm(
   io: Io,
   device?: NonNullable<VmConfig["devices"]>[number],
 ): Vm {
+  if (options.restore !== undefined) {
+    const bytes = io.readFile(options.restore);
+    const devices = device ? { devices: [device] } : {};
+    return options.strategyFromSnapshot === false
+      ? Vm.restore(bytes, { strategy, ...devices })
+      : Vm.restore(bytes, devices);
+  }
+  if (options.kernel === undefined) {
+    throw new CliError(
+      "CLI_USAGE",
+      "give --kernel <file> to boot a guest, or --restore <file> to continue a snapshot",
+    );
+  }
   const kernel = io.readFile(options.kernel);
   checkKernelImageComplete(kernel, options.kernel);
   const config: VmConfig = { kernel };
@@ -206,16 +245,33 @@ export async function runGuest(options: RunGuestOptions, io: Io): Promise<number
   const strategy = getShippedStrategy(options.strategy);
   const disk = openDisk(strategy, options);
   try {
-    return await runVm(createVm(strategy, options, io, disk?.device), options, io);
+    return await driveGuest(createVm(strategy, options, io, disk?.device), options, io);
   } finally {
     disk?.disk.close();
   }
 }
 
-/** Run the VM with the console attached until it ends; returns the process exit code. */
-async function runVm(vm: Vm, options: RunGuestOptions, io: Io): Promise<number> {
+/**
+ * Run a created (booted, restored or received) VM with its console on the
+ * terminal until it ends; returns the process exit code (see runGuest).
+ */
+export async function driveGuest(vm: Vm, options: RunGuestOptions, io: Io): Promise<number> {
   const out = new ConsoleOutput((b) => io.stdoutBytes(b));
   vm.onOutput((b) => out.push(b));
+  let action = options.action;
+  const atStep = options.atStep ?? Number.POSITIVE_INFINITY;
+  const atOutput = options.atOutput;
+  let seen = "";
+  let outputHit = false;
+  if (atOutput !== undefined) {
+    const decoder = new TextDecoder();
+    vm.onOutput((b) => {
+      if (outputHit) return;
+      seen = (seen + decoder.decode(b, { stream: true })).slice(-Math.max(4096, 2 * atOutput.length));
+      if (seen.includes(atOutput)) outputHit = true;
+    });
+  }
+  let acted: GuestExit | undefined;
 
   const terminal = io.terminal;
   const tty = terminal?.isTTY === true;
@@ -260,9 +316,16 @@ async function runVm(vm: Vm, options: RunGuestOptions, io: Io): Promise<number> 
     if (tty) io.stderr(`${CONSOLE_HINT}\n`);
     for (;;) {
       if (quit || signal) break;
+      if (action && (vm.hart.cycles >= atStep || outputHit)) {
+        acted = await act(vm, action, io);
+        out.flush();
+        if (acted) break;
+        action = undefined; // a failed migration: the guest keeps running here
+      }
       const remaining = maxSteps - vm.hart.cycles;
       if (remaining <= 0) break;
-      const r = vm.run({ steps: Math.min(remaining, SLICE_STEPS), wallMs: SLICE_MS });
+      const toAction = action ? atStep - vm.hart.cycles : Number.POSITIVE_INFINITY;
+      const r = vm.run({ steps: Math.min(remaining, SLICE_STEPS, Math.max(1, toAction)), wallMs: SLICE_MS });
       out.flush();
       if (r.stop === "limit") {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -288,7 +351,9 @@ async function runVm(vm: Vm, options: RunGuestOptions, io: Io): Promise<number> 
   }
 
   let error: Error | undefined;
-  if (signal) {
+  if (acted) {
+    exit = acted;
+  } else if (signal) {
     exit = { stop: "signal", code: 128 + SIGNAL_NUMBERS[signal], message: signal };
     // Quiet on a closed pipe, as tools killed by SIGPIPE are.
     if (signal !== "SIGPIPE") io.stderr(`hvkit: stopped by ${signal}\n`);
@@ -338,6 +403,51 @@ async function runVm(vm: Vm, options: RunGuestOptions, io: Io): Promise<number> 
     io.writeFile(options.statsJson, new TextEncoder().encode(`${JSON.stringify(stats, null, 2)}\n`));
   if (error) throw error;
   return exit.code;
+}
+
+/** Fire the action: the exit when the guest is gone from here, undefined when it keeps running. */
+async function act(vm: Vm, action: GuestAction, io: Io): Promise<GuestExit | undefined> {
+  if (action.kind === "snapshot") {
+    const bytes = vm.snapshot();
+    io.writeFile(action.file, bytes);
+    io.stderr(
+      `hvkit: snapshot at step ${vm.hart.cycles} (${vm.hart.instret} instructions) written to ${action.file} (${bytes.length} bytes)\n`,
+    );
+    return { stop: "snapshot", code: 0 };
+  }
+  io.stderr(`hvkit: migrating to ${action.host}:${action.port} at step ${vm.hart.cycles}\n`);
+  let report: MigrationReport;
+  try {
+    const channel = await connectChannel(action.host, action.port);
+    report = await migrate(
+      vm,
+      channel,
+      action.bandwidth !== undefined ? { bandwidth: action.bandwidth } : {},
+    );
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "error";
+    io.stderr(`hvkit: migration failed (${code}: ${(e as Error).message}); the guest keeps running here\n`);
+    return undefined;
+  }
+  io.stderr(formatMigrationReport(report));
+  if (action.reportJson !== undefined) {
+    io.writeFile(action.reportJson, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`));
+  }
+  return { stop: "migrated", code: 0 };
+}
+
+/** A migration report as text: one line per round, then the totals. */
+export function formatMigrationReport(r: MigrationReport): string {
+  const lines = [
+    `hvkit: migrated (${r.strategy}, ${r.pages} pages): pre-copy stopped on ${r.stopCondition} after ${r.rounds.length} round(s)`,
+    ...r.rounds.map(
+      (x) =>
+        `  round ${String(x.round).padStart(2)}: sent ${count(x.pagesSent)} pages (${count(x.zeroPages)} zero), skipped ${count(x.pagesSkipped)}, dirtied ${count(x.pagesDirtied)}, ${count(x.bytes)} bytes, ${x.ms.toFixed(1)} ms, guest ${count(x.guestSteps)} steps`,
+    ),
+    `  stop-and-copy: ${count(r.finalPages)} pages, ${count(r.finalBytes)} bytes (with CPU and devices)`,
+    `  total ${r.totalMs.toFixed(1)} ms, ${count(r.bytes)} bytes; downtime ${r.downtimeMs.toFixed(1)} ms (~${count(r.downtimeInstructions)} guest instructions)`,
+  ];
+  return `${lines.join("\n")}\n`;
 }
 
 const count = (n: number): string => Math.round(n).toLocaleString("en-US");

@@ -222,7 +222,13 @@ export class Vm implements VmCore {
         `options.baseRam holds ${options.baseRam.length} bytes; the snapshot's VM has ${resolved.memory} bytes of RAM`,
       );
     }
-    return new Vm(definition, resolved, options.baseRam ? { ...snap, baseRam: options.baseRam } : snap);
+    const base = options.baseRam
+      ? {
+          baseRam: options.baseRam,
+          ...(options.basePages !== undefined ? { basePages: options.basePages } : {}),
+        }
+      : {};
+    return new Vm(definition, resolved, { ...snap, ...base });
   }
 
   private constructor(strategy: StrategyDefinition, config: ResolvedVmConfig, restore?: ReadSnapshot) {
@@ -395,7 +401,17 @@ export class Vm implements VmCore {
   /** Load a read snapshot into this fresh VM (instead of booting). */
   private applySnapshot(snap: ReadSnapshot): void {
     const { board, hart } = this;
-    if (snap.baseRam) board.ram.set(snap.baseRam);
+    if (snap.baseRam) {
+      const base = snap.baseRam;
+      const pages = snap.basePages;
+      if (pages === undefined) board.ram.set(base);
+      // Only the pages the caller says hold something: the rest of fresh RAM is zero already.
+      else
+        for (let i = 0; i < pages.length; i++) {
+          const off = pages[i]! * 4096;
+          if (off + 4096 <= board.ram.length) board.ram.set(base.subarray(off, off + 4096), off);
+        }
+    }
     decodePages(snap.ram, board.ram);
     hart.ramChanged(board.ramBase, board.ram.length);
     applyHart(hart, snap.cpu);
@@ -755,6 +771,12 @@ export interface RestoreOptions {
    * top of it instead of on zeroed RAM.
    */
   baseRam?: Uint8Array;
+  /**
+   * With baseRam: the only pages of it that may be non-zero (the others are
+   * not copied, which saves touching all of a large RAM while the guest is
+   * stopped). Default: all of it.
+   */
+  basePages?: ArrayLike<number>;
 }
 
 /** The snapshot's META section. */
@@ -794,6 +816,8 @@ interface ReadSnapshot {
   ram: Uint8Array;
   /** Guest RAM received before (live migration's pre-copy); the RAM section goes on top. */
   baseRam?: Uint8Array;
+  /** The pages of baseRam that may be non-zero (all when absent). */
+  basePages?: ArrayLike<number>;
 }
 
 /** A mask of the built-in SBI's PMU counters (3 of them). */

@@ -35,6 +35,8 @@ const PROTOCOL = "hvkit.migration/1";
 
 /** Pages per PAGES message: 1 MiB of guest RAM, so the guest runs between messages at a fine grain. */
 const CHUNK_PAGES = 256;
+/** Fewest steps per guest run during pre-copy (smaller pieces measure the call's overhead, not the guest). */
+const MIN_PIECE = 10_000;
 
 /** Xen's stop conditions of the Clark et al. era (FACTS.md), and the pacing of the guest during pre-copy. */
 export interface MigrationOptions {
@@ -44,7 +46,13 @@ export interface MigrationOptions {
   maxSentFactor?: number;
   /** Stop when fewer pages than this are dirty after a round (Xen: 50). */
   minDirtyPages?: number;
-  /** Link bandwidth limit in bytes per second (default none): the guest runs while each message "travels". */
+  /**
+   * Link bandwidth limit in bytes per second (default none). The guest runs
+   * while each message is encoded and travels: for the sender's wall time or
+   * the message's time on the link at this bandwidth, whichever is longer
+   * (one thread does both, as if the guest and the migration each had the
+   * machine half the time).
+   */
   bandwidth?: number;
   /**
    * Deterministic pacing instead of wall time: the guest runs this many steps
@@ -136,6 +144,8 @@ export async function migrate(
   let round = 0;
   let guestMs = 0;
   let guestInstructions = 0;
+  /** The guest's speed, measured as it runs (a first guess: 20 MIPS). */
+  let stepsPerMs = 20_000;
   const send = async (type: number, payload: Uint8Array): Promise<void> => {
     options.beforeSend?.(TYPE_NAMES[type]!, round);
     const m = message(type, payload);
@@ -146,12 +156,21 @@ export async function migrate(
   const runGuest = (size: number, pages: number, sendMs: number): void => {
     const t = performance.now();
     const i = vm.hart.instret;
+    const c = vm.hart.cycles;
     if (options.stepsPerPage !== undefined) vm.run({ steps: options.stepsPerPage * pages });
     else {
-      const ms = options.bandwidth ? (1000 * size) / options.bandwidth : sendMs;
-      if (ms > 0) vm.run({ wallMs: ms, steps: 1e12 });
+      // The guest runs while the message is encoded and travels: the sender's time, or the link's if slower.
+      const ms = Math.max(sendMs, options.bandwidth ? (1000 * size) / options.bandwidth : 0);
+      // vm.run checks the wall clock only every few million steps: run in pieces sized by the guest's speed.
+      for (let left = ms; left > 0 && !vm.finished; left = ms - (performance.now() - t)) {
+        const r = vm.run({ wallMs: left, steps: Math.max(MIN_PIECE, Math.round(left * stepsPerMs)) });
+        if (r.stop !== "limit") break;
+      }
     }
-    guestMs += performance.now() - t;
+    const took = performance.now() - t;
+    const ran = vm.hart.cycles - c;
+    if (ran >= MIN_PIECE && took > 0) stepsPerMs = ran / took;
+    guestMs += took;
     guestInstructions += vm.hart.instret - i;
     if (vm.finished) {
       throw new MigrationError(
@@ -185,8 +204,8 @@ export async function migrate(
       const chunk: number[] = [];
       const flush = async (): Promise<void> => {
         if (chunk.length === 0) return;
-        const payload = encodePages(ram, chunk);
         const t = performance.now();
+        const payload = encodePages(ram, chunk);
         await send(T_PAGES, payload);
         const zero = countZero(payload);
         r.pagesSent += chunk.length;
@@ -237,6 +256,9 @@ export async function migrate(
       if (e instanceof SnapshotError) throw new MigrationError("MIGRATION_ABORTED", e.message);
       throw e;
     }
+    // The stopped guest waits for the last message to cross the link.
+    if (options.bandwidth)
+      await new Promise((r) => setTimeout(r, (1000 * snapshot.length) / options.bandwidth!));
     await send(T_FINAL, snapshot);
     const reply = await receiveWithin(
       channel,
@@ -296,7 +318,7 @@ export interface ReceivedVm {
 }
 
 /** Options of {@link receive}. */
-export interface ReceiveOptions extends Omit<RestoreOptions, "baseRam"> {
+export interface ReceiveOptions extends Omit<RestoreOptions, "baseRam" | "basePages"> {
   /** Give up when the source is silent this long (default 60 s). */
   timeoutMs?: number;
   /** Fault injection for tests: called before each message is handled, with its type name. */
@@ -313,6 +335,11 @@ export interface ReceiveOptions extends Omit<RestoreOptions, "baseRam"> {
 export async function receive(channel: Channel, options: ReceiveOptions = {}): Promise<ReceivedVm> {
   const timeout = options.timeoutMs ?? 60_000;
   let ram: Uint8Array | undefined;
+  /** Pages received non-zero (only those are copied into the VM at the end). */
+  let present: Uint8Array | undefined;
+  const track = (page: number, zero: boolean): void => {
+    present![page] = zero ? 0 : 1;
+  };
   let messages = 0;
   let bytes = 0;
   try {
@@ -335,17 +362,20 @@ export async function receive(channel: Channel, options: ReceiveOptions = {}): P
             );
           }
           ram = new Uint8Array(hello.memory);
+          present = new Uint8Array(hello.memory / 4096);
           break;
         }
         case T_PAGES:
-          if (!ram) throw new MigrationError("MIGRATION_PROTOCOL", "pages before HELLO");
-          decodePages(payload, ram);
+          if (!ram || !present) throw new MigrationError("MIGRATION_PROTOCOL", "pages before HELLO");
+          decodePages(payload, ram, track);
           break;
         case T_FINAL: {
           if (!ram) throw new MigrationError("MIGRATION_PROTOCOL", "FINAL before HELLO");
           let vm: Vm;
           try {
-            vm = Vm.restore(payload, { ...options, baseRam: ram });
+            const pages: number[] = [];
+            for (let p = 0; p < present!.length; p++) if (present![p] !== 0) pages.push(p);
+            vm = Vm.restore(payload, { ...options, baseRam: ram, basePages: pages });
           } catch (e) {
             await channel
               .send(message(T_ABORT, new TextEncoder().encode((e as Error).message)))

@@ -78,13 +78,13 @@ export interface DecodedPages {
 }
 
 /**
- * Write an encoded page set into `ram`, calling `written(page)` for each page.
+ * Write an encoded page set into `ram`, calling `written(page, zero)` for each page.
  * Everything is checked (SNAPSHOT_CORRUPT) before RAM is touched.
  */
 export function decodePages(
   payload: Uint8Array,
   ram: Uint8Array,
-  written?: (page: number) => void,
+  written?: (page: number, zero: boolean) => void,
 ): DecodedPages {
   const bad = (what: string): SnapshotError =>
     new SnapshotError("SNAPSHOT_CORRUPT", `the snapshot's memory pages are damaged (${what})`);
@@ -130,7 +130,7 @@ export function decodePages(
       ram.set(raw.subarray(at, at + PAGE_SIZE), off);
       at += PAGE_SIZE;
     }
-    written?.(e >>> 1);
+    written?.(e >>> 1, (e & 1) === 1);
   }
   return { pages: count, zeroPages };
 }
