@@ -679,7 +679,8 @@ export class ShadowPageTables {
       const res = this.installSplit(sTab, level - 2, lo, hi, ppn & 0xfffff, perm, gpage);
       if (device && res === Walk.RAM) this.stats.directFills++;
       // A store to a write-protected page table: the leaf is in (read-only); the VMM emulates the store.
-      if (res === Walk.RAM && acc === Access.STORE && this.wp && gpage >= 0 && this.readOnly(gpage)) return Walk.PT_WRITE;
+      if (res === Walk.RAM && acc === Access.STORE && this.wp && gpage >= 0 && this.readOnly(gpage))
+        return Walk.PT_WRITE;
       return res;
     }
     return this.fault(pageFaultCause(acc));
