@@ -526,6 +526,8 @@ export class Hart {
   private haltRequested = false;
   /** Called after a store to a watched RAM page, with the physical address and size. */
   onWatchedStore: ((pa: number, size: number) => void) | null = null;
+  /** Called by {@link ramChanged} with the RAM range written behind the hart's back (dirty-page logging). */
+  onRamChanged: ((pa: number, length: number) => void) | null = null;
   /** Optional per-instruction trace (see `runTraced`). */
   trace: ((pcLo: number, pcHi: number, insn: number) => void) | null = null;
 
@@ -1951,17 +1953,15 @@ export class Hart {
   /**
    * Tell the hart that RAM bytes [pa, pa+length) were written behind its back
    * (DMA, a loader, a debugger, a VMM emulating a store): invalidates decoded
-   * code there and reports watched pages to `onWatchedStore` (one call per page).
+   * code there and tells `onRamChanged`.
    */
   ramChanged(pa: number, length: number): void {
     const start = Math.max(0, pa - this.ramBase);
     const end = Math.min(this.ramSize, pa - this.ramBase + length);
     for (let page = start >>> 12; page << 12 < end; page++) {
-      const flags = this.pageFlags[page]!;
-      if (flags & PF_CODE) this.invalidateCodePage(page);
-      // Watchers (dirty-page logging) hear of writes behind the hart's back too.
-      if (flags & PF_WATCH && this.onWatchedStore) this.onWatchedStore(this.ramBase + page * 4096, 1);
+      if (this.pageFlags[page]! & PF_CODE) this.invalidateCodePage(page);
     }
+    if (this.onRamChanged !== null && end > start) this.onRamChanged(this.ramBase + start, end - start);
   }
 
   /**
