@@ -27,7 +27,7 @@ const cpu = (f: () => void): number => {
   const u = process.cpuUsage(t);
   return (u.user + u.system) / 1000;
 };
-let snap = new Uint8Array(0);
+let snap: Uint8Array = new Uint8Array(0);
 const take = Math.min(...[0, 1, 2].map(() => cpu(() => (snap = vm.snapshot()))));
 const restore = Math.min(...[0, 1, 2].map(() => cpu(() => Vm.restore(snap))));
 console.log(
