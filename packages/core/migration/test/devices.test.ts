@@ -56,6 +56,38 @@ describe("virtio devices in snapshots", () => {
     },
   );
 
+  it("refuses a snapshot while an asynchronous backend has a request in flight (SNAPSHOT_BUSY), then takes it once it completed", async () => {
+    const disk = new MemoryDisk(SECTORS * 512);
+    let release: (() => void) | undefined;
+    // A backend whose writes complete later (a promise), like a file on a slow device.
+    const slow = {
+      sectors: disk.sectors,
+      read: (sector: number, count: number, into: Uint8Array) => disk.read(sector, count, into),
+      write: (sector: number, data: Uint8Array) => {
+        disk.write(sector, data);
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    };
+    const vm = Vm.create("emulation", {
+      ...config(disk),
+      devices: [virtioMmio(new VirtioBlk({ backend: slow })), virtioMmio(new VirtioRng({ seed: 7 }))],
+    });
+    let busy = false;
+    for (let i = 0; i < 400 && !busy; i++) {
+      vm.run({ steps: 100_000 });
+      if (release) {
+        expect(() => vm.snapshot()).toThrow(expect.objectContaining({ code: "SNAPSHOT_BUSY" }));
+        busy = true;
+      }
+    }
+    expect(busy).toBe(true);
+    release!();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(vm.snapshot().length).toBeGreaterThan(0);
+  });
+
   it("refuses a restore without the devices the snapshot had", () => {
     const vm = Vm.create("emulation", config(new MemoryDisk(SECTORS * 512)));
     runTo(vm, 1_000_000);
