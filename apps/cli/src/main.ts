@@ -351,6 +351,7 @@ function buildProgram(io: Io): Command {
       .option("--firmware <builtin|file>", 'SBI firmware: "builtin" or an OpenSBI fw_dynamic.bin')
       .option("--memory <size>", "RAM size (default 512M)", parseMemorySize)
       .option("--at-step <n>", "act once this many steps (instructions plus traps) have run", parseCount)
+      .option("--at-instruction <n>", "act once exactly this many instructions have retired", parseCount)
       .option("--at-output <text>", "act once the guest's console has printed this text")
       .option("--max-steps <n>", "stop after this many steps", parseCount)
       .option("--stats", "print a summary to stderr at the end");
@@ -428,6 +429,7 @@ interface GuestCommandOptions {
   firmware?: string;
   memory?: number;
   atStep?: number;
+  atInstruction?: number;
   atOutput?: string;
   maxSteps?: number;
   stats?: boolean;
@@ -444,11 +446,14 @@ function actionOptions(opts: GuestCommandOptions, action: GuestAction, cmd: Comm
       },
     );
   }
-  if (opts.atStep === undefined && opts.atOutput === undefined) {
-    cmd.error(`${cmd.name()} needs --at-step <n> or --at-output <text>: when to act on the guest`, {
-      code: "commander.missingMandatoryOptionValue",
-      exitCode: EXIT_USAGE,
-    });
+  if (opts.atStep === undefined && opts.atInstruction === undefined && opts.atOutput === undefined) {
+    cmd.error(
+      `${cmd.name()} needs --at-step <n>, --at-instruction <n> or --at-output <text>: when to act on the guest`,
+      {
+        code: "commander.missingMandatoryOptionValue",
+        exitCode: EXIT_USAGE,
+      },
+    );
   }
   const options = guestOptions({ ...opts, strategy: opts.strategy ?? DEFAULT_STRATEGY });
   if (opts.restore !== undefined) {
@@ -457,6 +462,7 @@ function actionOptions(opts: GuestCommandOptions, action: GuestAction, cmd: Comm
   }
   options.action = action;
   if (opts.atStep !== undefined) options.atStep = opts.atStep;
+  if (opts.atInstruction !== undefined) options.atInstruction = opts.atInstruction;
   if (opts.atOutput !== undefined) options.atOutput = opts.atOutput;
   return options;
 }

@@ -21,12 +21,14 @@ async function plainRun(): Promise<string> {
 describe("hvkit snapshot / run --restore", () => {
   it.each([
     ["--at-step", "2000000", "trap-and-emulate"],
+    ["--at-instruction", "3000000", "hardware-assisted+shadow"],
     ["--at-output", "workload forkwait", "hardware-assisted"],
   ])("%s %s, restored under %s, continues exactly", async (flag, value, other) => {
     const expected = await plainRun();
     const io = memoryIo({ k: kernel });
     expect(await main(argv("snapshot", ...guest, flag, value, "-o", "s.snap"), io)).toBe(0);
     expect(io.err).toMatch(/snapshot at step \d+ .* written to s\.snap/);
+    if (flag === "--at-instruction") expect(io.err).toContain("(3000000 instructions)");
     const snap = io.files.get("s.snap")!;
     for (const strategy of [undefined, other]) {
       const r = memoryIo({ "s.snap": snap });
@@ -48,6 +50,6 @@ describe("hvkit snapshot / run --restore", () => {
   it("snapshot needs a moment to act", async () => {
     const io = memoryIo({ k: kernel });
     expect(await main(argv("snapshot", ...guest, "-o", "s.snap"), io)).toBe(2);
-    expect(io.err).toMatch(/--at-step <n> or --at-output <text>/);
+    expect(io.err).toMatch(/--at-step <n>, --at-instruction <n> or --at-output <text>/);
   });
 });

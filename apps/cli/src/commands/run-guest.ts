@@ -91,6 +91,8 @@ export interface RunGuestOptions {
   action?: GuestAction;
   /** Fire `action` once this many steps have run in total. */
   atStep?: number;
+  /** Fire `action` once exactly this many instructions have retired in total. */
+  atInstruction?: number;
   /** Fire `action` once the guest's console has printed this string. */
   atOutput?: string;
   /** Path of an initramfs. */
@@ -260,6 +262,7 @@ export async function driveGuest(vm: Vm, options: RunGuestOptions, io: Io): Prom
   vm.onOutput((b) => out.push(b));
   let action = options.action;
   const atStep = options.atStep ?? Number.POSITIVE_INFINITY;
+  const atInstruction = options.atInstruction ?? Number.POSITIVE_INFINITY;
   const atOutput = options.atOutput;
   let seen = "";
   let outputHit = false;
@@ -316,7 +319,7 @@ export async function driveGuest(vm: Vm, options: RunGuestOptions, io: Io): Prom
     if (tty) io.stderr(`${CONSOLE_HINT}\n`);
     for (;;) {
       if (quit || signal) break;
-      if (action && (vm.hart.cycles >= atStep || outputHit)) {
+      if (action && (vm.hart.cycles >= atStep || vm.hart.instret >= atInstruction || outputHit)) {
         acted = await act(vm, action, io);
         out.flush();
         if (acted) break;
@@ -324,7 +327,10 @@ export async function driveGuest(vm: Vm, options: RunGuestOptions, io: Io): Prom
       }
       const remaining = maxSteps - vm.hart.cycles;
       if (remaining <= 0) break;
-      const toAction = action ? atStep - vm.hart.cycles : Number.POSITIVE_INFINITY;
+      // Steps are instructions plus traps: running (N - retired) steps never retires past N.
+      const toAction = action
+        ? Math.min(atStep - vm.hart.cycles, atInstruction - vm.hart.instret)
+        : Number.POSITIVE_INFINITY;
       const r = vm.run({ steps: Math.min(remaining, SLICE_STEPS, Math.max(1, toAction)), wallMs: SLICE_MS });
       out.flush();
       if (r.stop === "limit") {

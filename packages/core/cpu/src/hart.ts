@@ -526,6 +526,8 @@ export class Hart {
   private haltRequested = false;
   /** Called after a store to a watched RAM page, with the physical address and size. */
   onWatchedStore: ((pa: number, size: number) => void) | null = null;
+  /** Called by {@link ramChanged} with the RAM range written behind the hart's back (dirty-page logging). */
+  onRamChanged: ((pa: number, length: number) => void) | null = null;
   /** Optional per-instruction trace (see `runTraced`). */
   trace: ((pcLo: number, pcHi: number, insn: number) => void) | null = null;
 
@@ -1952,9 +1954,9 @@ export class Hart {
   /**
    * Tell the hart that RAM bytes [pa, pa+length) were written behind its back
    * (DMA, a loader, a debugger, a VMM emulating a store): invalidates decoded
-   * code there, reports watched pages to `onWatchedStore` (one call per page),
-   * and drops an LR reservation on those bytes (another agent's store to the
-   * reservation set makes the SC fail, unprivileged spec 8.2).
+   * code there, tells `onRamChanged`, and drops an LR reservation on those
+   * bytes (another agent's store to the reservation set makes the SC fail,
+   * unprivileged spec 8.2).
    */
   ramChanged(pa: number, length: number): void {
     const start = Math.max(0, pa - this.ramBase);
@@ -1962,11 +1964,9 @@ export class Hart {
     const r = this.reservation;
     if (r >= 0 && (r & ~7) < end && (r | 7) >= start) this.reservation = -1;
     for (let page = start >>> 12; page << 12 < end; page++) {
-      const flags = this.pageFlags[page]!;
-      if (flags & PF_CODE) this.invalidateCodePage(page);
-      // Watchers (dirty-page logging) hear of writes behind the hart's back too.
-      if (flags & PF_WATCH && this.onWatchedStore) this.onWatchedStore(this.ramBase + page * 4096, 1);
+      if (this.pageFlags[page]! & PF_CODE) this.invalidateCodePage(page);
     }
+    if (this.onRamChanged !== null && end > start) this.onRamChanged(this.ramBase + start, end - start);
   }
 
   /**

@@ -115,7 +115,7 @@ export function channelPair(): [Channel, Channel] {
       if (closed) return Promise.reject(disconnected("it was closed"));
       theirs.push(message.slice());
       // Let the other side's pending reads run, as a real transport would.
-      return new Promise((resolve) => setImmediate(resolve));
+      return new Promise((resolve) => setTimeout(resolve, 0));
     },
     receive: () => mine.take(),
     close: () => end(name),

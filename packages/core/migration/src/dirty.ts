@@ -4,8 +4,8 @@
  * for the slow path, which reports them), as KVM write-protects pages for
  * its dirty log. The first store to a page in a round marks it and unwatches
  * it, so later stores to it run at full speed. Writes behind the hart's back
- * (device DMA, SBI console reads, a VMM emulating a store) reach the same
- * callback through `hart.ramChanged`, which every such writer calls. The
+ * (device DMA, SBI console reads, a VMM emulating a store) arrive through
+ * `hart.onRamChanged`: every such writer calls `hart.ramChanged`. The
  * store path allocates nothing: one preallocated callback marking a byte.
  */
 import type { Vm } from "@hvkit/hypervisor";
@@ -45,12 +45,18 @@ export class DirtyLog {
     }
   }
 
+  /** Writes behind the hart's back (DMA, SBI, a VMM emulating a store). */
+  private readonly onChanged = (pa: number, length: number): void => {
+    this.mark(pa, length);
+  };
+
   /** Start logging: every page clean and watched. */
   start(): void {
     this.dirty.fill(0);
     this.dirtyCount = 0;
     this.active = true;
     this.vm.hart.onWatchedStore = this.onStore;
+    this.vm.hart.onRamChanged = this.onChanged;
     this.vm.hart.watchRam(true);
   }
 
@@ -81,6 +87,7 @@ export class DirtyLog {
     if (!this.active) return;
     this.active = false;
     this.vm.hart.onWatchedStore = null;
+    this.vm.hart.onRamChanged = null;
     this.vm.hart.watchRam(false);
   }
 }

@@ -4,16 +4,13 @@
  * strategy, and across strategies (the snapshot holds the guest-visible
  * hart, which each strategy converts to and from its own virtual CPU).
  */
+import { HVKIT_TEST_SIZES } from "@hvkit/guests/node";
 import { Vm } from "@hvkit/hypervisor";
 import { describe, expect, it } from "vitest";
 import { captured, kernelConfig, runTo, runToEnd, STRATEGIES } from "./helpers.js";
 
-const WORKLOADS: [string, number][] = [
-  ["syscall", 300],
-  ["pgfault", 64],
-  ["forkwait", 40],
-  ["ctxswitch", 100],
-];
+/** Every hvkit-kernel workload but echo (console input: see devices.test.ts), at test sizes. */
+const WORKLOADS: [string, number][] = Object.entries(HVKIT_TEST_SIZES).filter(([w]) => w !== "echo");
 
 describe.each(WORKLOADS)("hvkit-kernel %s n=%i", (workload, n) => {
   const config = kernelConfig(workload, n);

@@ -71,6 +71,12 @@ export interface ContractSuiteOptions {
   readonly guests: readonly ContractGuest[];
   /** Per-test timeout in ms (default 120 s). */
   readonly timeout?: number;
+  /**
+   * Also check snapshots (default false): each strategy's run is snapshotted
+   * half-way and restored under the same strategy, and the restored run must
+   * finish with the baseline's output, exit status and step count.
+   */
+  readonly snapshots?: boolean;
 }
 
 /** Declare the suite with vitest: one test per (guest, strategy). */
@@ -109,6 +115,31 @@ export function contractSuite(options: ContractSuiteOptions): void {
             },
             timeout,
           );
+          if (options.snapshots) {
+            it.skipIf(skip !== false)(
+              `${strategy.name}: a snapshot taken half-way restores and continues exactly`,
+              () => {
+                const b = getBaseline();
+                const half = Math.floor(b.vm.hart.cycles / 2);
+                const first = runGuest(strategy, { ...guest, maxSteps: half });
+                expect(first.result.stop, first.result.message).toBe("limit");
+                const restored = Vm.restore(first.vm.snapshot());
+                const decoder = new TextDecoder();
+                let rest = "";
+                restored.onOutput((bytes) => {
+                  rest += decoder.decode(bytes, { stream: true });
+                });
+                const r = restored.run({ steps: guest.maxSteps - half });
+                rest += decoder.decode();
+                const norm = guest.normalize ?? ((s: string) => s);
+                expect(r.stop, r.message).toBe(b.result.stop);
+                expect(r.exitStatus).toBe(b.result.exitStatus);
+                expect(norm(first.output + rest)).toBe(norm(b.output));
+                expect(restored.hart.cycles).toBe(b.vm.hart.cycles);
+              },
+              timeout,
+            );
+          }
         }
       });
     }
