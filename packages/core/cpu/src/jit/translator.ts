@@ -107,6 +107,8 @@ export const DEFAULT_PROFILE_STEPS = 32768;
  */
 const HOT_SHARE = 64;
 const HOT_MIN = 64;
+/** Environment names every region uses: the prologue, the epilogue and the shared slow path. */
+const ALWAYS_USED = new Set(["H", "JS", "LD", "ST"]);
 /** Most regions per page and context. */
 const MAX_REGIONS_PER_PAGE = 16;
 /** Calls of a new region that alternate between the TLB slow and fast paths (see compile). */
@@ -770,29 +772,34 @@ export class BlockTranslator {
         return `b=${no};continue;`;
       };
       parts.push(
-        `case ${i + 1}:{if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${b.body}n+=${b.count};${b.term(link)}}`,
+        `case ${i + 1}:if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${b.body}n+=${b.count};${b.term(link)}`,
       );
     }
-    // Only the environment names the blocks use (H and JS always).
-    const body = parts.join("\n");
+    // Only the environment names the blocks use (and those of the prologue, epilogue and shared slow path).
+    // Resume points after loads and stores (see InsnGen.load): numbered after the blocks.
+    let resumes = 0;
+    const body = parts.join("\n").replace(/@R@/g, () => String(blocks.length + 1 + (resumes++ >> 1)));
     let regs = 0;
     for (const b of blocks) regs |= b.regs;
     const locals: string[] = [];
     for (let q = 1; q < 32; q++) if (regs & (1 << q)) locals.push(`r${q}l=0`, `r${q}h=0`);
-    const used = this.names.filter((nm) => nm === "H" || nm === "JS" || new RegExp(`\\b${nm}\\b`).test(body));
+    const used = this.names.filter((nm) => ALWAYS_USED.has(nm) || new RegExp(`\\b${nm}\\b`).test(body));
     // Exits only assign constants (off, d, k, e) and the epilogue computes the pc: V8 deoptimizes
     // optimized code at the first operation that never ran before, and exits are rare paths.
     // e: 0 pc in pl/ph, 1 vLo|off, 2 (vLo|off)+d (64-bit), 3 pc already in the hart; k: steps to add.
     // W forces the TLB slow paths on every other call of the first WARM_CALLS, so both paths have
     // run (and V8 has type feedback for them) before the region is optimized.
     const src =
-      `var W=2,C=0;return function region_${r.page.toString(16)}_${r.ctx}_${r.instructions}(o,lim,vLo,vHi){` +
+      `"use strict";var W=2,C=0;return function region_${r.page.toString(16)}_${r.ctx}_${r.instructions}(o,lim,vLo,vHi){` +
       // The environment in locals: bytecode then names registers, not context slots (measured:
       // ~40% less bytecode per guest instruction; V8's tiering and compile time grow with it).
       `const ${used.map((nm) => `${nm}=$${nm}`).join(",")},IDX=$IDX;` +
       (locals.length > 0 ? `let ${locals.join(",")};` : "") +
-      "let n=0,nb=0,pl=0,ph=vHi,off=o,b=IDX[o>>>1],k=0,e=1,d=0;const dB=H.dBase;" +
-      `out:for(;;){switch(b){${body}\ndefault:k=0;e=1;break out;}}` +
+      "let n=0,nb=0,pl=0,ph=vHi,off=o,b=IDX[o>>>1],k=0,e=1,d=0,SL=0,SLo=0,SHi=0,SA=0,SO=0,SK=0,RP=0;const dB=H.dBase;" +
+      `out:for(;;){sw:switch(b){${body}\ndefault:k=0;e=1;break out;}` +
+      // The slow path of every load and store of the region, one call site each (see InsnGen.load).
+      "if(SL===1){if(LD(SLo,SHi,SA,vLo,SO,vHi,n,SK)){k=SK;e=3;break out;}}" +
+      "else if(ST(SLo,SHi,SA,vLo,SO,vHi,n,SK)){k=SK;e=3;break out;}b=RP;}" +
       // Every operation runs on every exit; the branches only pick values.
       "n+=k;const p=vLo|off,l=(p+d)|0,lh=(vHi+(d>>31)+((l>>>0)<(p>>>0)?1:0))|0,hl=H.pcLo,hh=H.pcHi;" +
       "const e1=e===1,e2=e===2,e3=e===3;if(e1)pl=p;else if(e2){pl=l;ph=lh;}else if(e3){pl=hl;ph=hh;}" +
@@ -868,7 +875,7 @@ export class BlockTranslator {
             rw.callout === undefined ? rw.code : rw.code.split("$CALLOUT").join(callout(rw.callout));
           // Inline code works on the register file: the locals are read again after it.
           g.markOpaque();
-          out.push(g.finish(`${code};if(H.resync){${g.nextPc(k)}}`));
+          out.push(g.finish(`{${code}}if(H.resync){${g.nextPc(k)}}`));
           o += len;
           continue;
         }
@@ -1347,6 +1354,7 @@ class InsnGen {
   /** A load: the load TLB fast path, else the hart's slow path (faults are precise). */
   load(op: number, O: Readonly<Record<string, number>>): string {
     const sink = this.rd === 32; // x0: the access still happens, into the sink
+    if (!sink) this.regs.used |= 1 << this.rd; // the fast path writes rd's local
     const dl = sink ? "x[64]" : this.dst;
     const dh = sink ? "x[65]" : this.dstHi;
     let mask: number;
@@ -1381,14 +1389,24 @@ class InsnGen {
         fast = `${dl}=ram32[o>>2];${dh}=ram32[(o>>2)+1];`;
     }
     const addr = this.address(this.b);
-    // The slow path writes x[rd] itself: the local takes it back from there.
-    const back = sink ? "" : `${lo(this.rd)}=x[${2 * this.rd}];${hi(this.rd)}=x[${2 * this.rd + 1}];`;
-    if (!sink) this.defined = true;
     return (
       `{${addr}const i=dB+((lo>>>12)&255);` +
       `if(rtag[i]===((lo&${mask})|W)&&rtagHi[i]===hi){const o=roff[i]+(lo&4095);${fast}}` +
-      `else{if(LD(lo,hi,${this.a},vLo,${this.off},vHi,n,${this.k1})){k=${this.k1};e=3;break out;}${back}}}`
+      this.slowPath(1)
     );
+  }
+
+  /**
+   * The slow path of a load (1) or store (0): leave the switch for the
+   * region's one slow-path call (shared by all its loads and stores, so its
+   * feedback is there once any of them has missed the TLB, and V8 does not
+   * deoptimize the region when another one first does), which resumes at
+   * the case after this instruction. The registers are read again from the
+   * register file after it (the slow path writes rd there).
+   */
+  private slowPath(load: number): string {
+    this.opaque = true;
+    return `else{SL=${load};SLo=lo;SHi=hi;SA=${this.a};SO=${this.off};SK=${this.k1};RP=@R@;break sw;}}case @R@:`;
   }
 
   /** A store: the store TLB fast path (code pages are never in it), else the hart's slow path. */
@@ -1413,14 +1431,13 @@ class InsnGen {
         mask = -4089;
         fast = `ram32[o>>2]=${v};ram32[(o>>2)+1]=${this.h2};`;
     }
-    // The slow path reads the value from the register file: the loads this instruction needs go first.
     const addr = this.address(this.b);
     return (
       `{${addr}const i=dB+((lo>>>12)&255);` +
       `if(wtag[i]===((lo&${mask})|W)&&wtagHi[i]===hi){const o=woff[i]+(lo&4095);${fast}` +
       // All of this runs on every store (no operation left without type feedback).
       "const rv=H.reservation;if((((o^rv)&-8)|(rv>>31))===0)CR();}" +
-      `else if(ST(lo,hi,${this.a},vLo,${this.off},vHi,n,${this.k1})){k=${this.k1};e=3;break out;}}`
+      this.slowPath(0)
     );
   }
 
