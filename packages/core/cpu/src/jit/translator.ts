@@ -450,6 +450,11 @@ export class BlockTranslator {
     return this.regions[page] !== null;
   }
 
+  /** Whether RAM page `page` is being profiled (its executions counted by the interpreter). */
+  profiling(page: number): boolean {
+    return this.profiles[page] !== null;
+  }
+
   /** Whether `op` is a system operation the rewriter is offered (internal). */
   isSystemOp(op: number): boolean {
     return this.systemOps[op] === 1;
