@@ -92,7 +92,8 @@ export const DEFAULT_HOT_THRESHOLD = 256;
 export const DEFAULT_PROFILE_STEPS = 32768;
 /**
  * An instruction is hot when it ran at least 1/HOT_SHARE as often as the
- * hottest instruction of its page's profile, and at least HOT_MIN times:
+ * hottest instruction of its page's profile, and at least HOT_MIN times (with
+ * HOT_MIN 1024 of a 32 K profile the floor decides: 1/32 of the profile):
  * code below it stays with the interpreter, since V8 deoptimizes translated
  * code the first time it reaches a path it did not run before optimizing it
  * (and compiles it again), and compiling costs ~0.2 ms per guest
@@ -100,13 +101,19 @@ export const DEFAULT_PROFILE_STEPS = 32768;
  * a share of the total never selected long straight-line code (Debian's boot
  * runs unrolled loops of 400+ instructions, each instruction ~1/400 of its
  * page's profile), which then ran interpreted for good (~500 M of the boot's
- * 1.28 G instructions). HOT_MIN measured on Debian's boot (main-thread CPU /
- * all threads, two boots run side by side, load ~9): 16: 13.3 / 23.2 s
- * (25 K instructions translated), 64: 12.6 / 20.3 s (15 K), 128: 14.1 /
- * 20.5 s, 256: 14.0 / 18.1 s (5 K, the interpreter running more).
+ * 1.28 G instructions). HOT_MIN (of a 32 K-execution profile) trades the
+ * interpreter's time for V8's compile time, which runs on background threads
+ * and is free only while a core is: measured on Debian's boot (2 cores,
+ * load ~3-5 from other work, `pnpm bench:boot-cpu`, main-thread / all
+ * threads / wall): 64: 10.5-11.0 / 17.9-18.3 / 17.8-18.5 s (15 K
+ * instructions translated), 256: 11.6-12.0 / 15.7-16.2 / 15.6-16.3 s, 512:
+ * 11.8-13.0 / 14.7-15.9 / 15.0-16.1 s, 1024: 11.9-12.6 / 14.0-14.7 /
+ * 14.0-14.8 s, 2048: 13.0-13.1 / 14.7 / 14.2-14.7 s; emulation 12.6-12.8 /
+ * 13.7-13.8 / 14.1-14.6 s. On this shared machine wall time followed the
+ * all-thread CPU, so 1024; with a core to spare, 64 would save ~1.5 s more.
  */
 const HOT_SHARE = 64;
-const HOT_MIN = 64;
+const HOT_MIN = 1024;
 /** Environment names every region uses: the prologue, the epilogue and the shared slow path. */
 const ALWAYS_USED = new Set(["H", "JS", "LD", "ST"]);
 /** Most regions per page and context. */
