@@ -2098,7 +2098,9 @@ export class Hart {
     }
     const a = this.predecode(raw);
     if (cacheable) {
-      this.fCache[slot << 1] = a;
+      // On a page being profiled, code run for the first time is counted too (the profile marked
+      // only the code decoded when it began, and must see the page's hot code whatever it is now).
+      this.fCache[slot << 1] = this.jit?.profiling(this.fOff >>> 12) ? a | JIT_MARK | JIT_COUNT : a;
       this.fCache[(slot << 1) | 1] = this.decB;
       this.decodedInstructions++;
     }

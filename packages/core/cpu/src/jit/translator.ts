@@ -91,16 +91,31 @@ export const DEFAULT_HOT_THRESHOLD = 256;
 /** Default profile length of a hot page (instruction executions counted by the interpreter). */
 export const DEFAULT_PROFILE_STEPS = 32768;
 /**
- * A block is hot when its first instruction ran at least this share of a
- * page's profile (1/HOT_SHARE), and at least HOT_MIN times: code below it
- * stays with the interpreter, since V8 deoptimizes translated code the first
- * time it reaches a path it did not run before optimizing it (and compiles
- * it again). Measured on Debian's boot: 1/512 translated 10-11 K
- * instructions in 110 regions and ~20 s of single-thread CPU; 1/64 and 1/128
- * 2-5 K instructions and ~16-18 s; the interpreter alone ~14 s.
+ * An instruction is hot when it ran at least 1/HOT_SHARE as often as the
+ * hottest instruction of its page's profile, and at least HOT_MIN times (with
+ * HOT_MIN 1024 of a 32 K profile the floor decides: 1/32 of the profile):
+ * code below it stays with the interpreter, since V8 deoptimizes translated
+ * code the first time it reaches a path it did not run before optimizing it
+ * (and compiles it again), and compiling costs ~0.2 ms per guest
+ * instruction. Relative to the hottest instruction, not to the page's total:
+ * a share of the total never selected long straight-line code (Debian's boot
+ * runs unrolled loops of 400+ instructions, each instruction ~1/400 of its
+ * page's profile), which then ran interpreted for good (~500 M of the boot's
+ * 1.28 G instructions). HOT_MIN (of a 32 K-execution profile) trades the
+ * interpreter's time for V8's compile time, which runs on background threads
+ * and is free only while a core is: measured on Debian's boot (2 cores,
+ * load ~3-5 from other work, `pnpm bench:boot-cpu`, main-thread / all
+ * threads / wall): 64: 10.5-11.0 / 17.9-18.3 / 17.8-18.5 s (15 K
+ * instructions translated), 256: 11.6-12.0 / 15.7-16.2 / 15.6-16.3 s, 512:
+ * 11.8-13.0 / 14.7-15.9 / 15.0-16.1 s, 1024: 11.9-12.6 / 14.0-14.7 /
+ * 14.0-14.8 s, 2048: 13.0-13.1 / 14.7 / 14.2-14.7 s; emulation 12.6-12.8 /
+ * 13.7-13.8 / 14.1-14.6 s. On this shared machine wall time followed the
+ * all-thread CPU, so 1024; with a core to spare, 64 would save ~1.5 s more.
  */
 const HOT_SHARE = 64;
-const HOT_MIN = 16;
+const HOT_MIN = 1024;
+/** Environment names every region uses: the prologue, the epilogue and the shared slow path. */
+const ALWAYS_USED = new Set(["H", "JS", "LD", "ST"]);
 /** Most regions per page and context. */
 const MAX_REGIONS_PER_PAGE = 16;
 /** Calls of a new region that alternate between the TLB slow and fast paths (see compile). */
@@ -113,6 +128,8 @@ const WARM_CALLS = 16;
  * interpretation; the dispatcher's visit costs ~0.1 us.
  */
 export const SAMPLE_STEPS = 1024;
+/** Most doublings of the samples a page needs before it is profiled again after fruitless profiles (2^7 x 256 fits the Uint16 heat). */
+const MAX_BACKOFF = 7;
 /** Samples in a translated page's untranslated code before another region is built there. */
 const MISS_SAMPLES = 8;
 
@@ -253,6 +270,8 @@ interface Block {
   readonly count: number;
   /** Body (JavaScript) without its terminator. */
   readonly body: string;
+  /** Registers (bit per register) the body keeps in locals. */
+  readonly regs: number;
   /** The terminator, given the region's block numbering. */
   readonly term: (link: (target: number, tail?: boolean) => string) => string;
   /** In-page successors (byte offsets) for discovery. */
@@ -326,6 +345,8 @@ export class BlockTranslator {
   readonly regions: (Region | null)[];
   /** Page entries while cold (hotness), by RAM page. */
   readonly heat: Uint16Array;
+  /** Profiles of the page in a row that found nothing new to translate, by RAM page: the next needs 2^backoff times the samples. */
+  private readonly backoff: Uint8Array;
   /** Entries before a page is translated. */
   readonly threshold: number;
   /** Misses at one offset of a translated page before a region is built there. */
@@ -379,6 +400,7 @@ export class BlockTranslator {
     this.profiles = new Array(host.pages).fill(null);
     this.profiled = new Float64Array(host.pages);
     this.heat = new Uint16Array(host.pages);
+    this.backoff = new Uint8Array(host.pages);
     for (const n of NAMES_STOP) this.stopOps[this.op[n]!] = 1;
     for (const n of NAMES_SYSTEM) this.systemOps[this.op[n]!] = 1;
     const env: Record<string, unknown> = {
@@ -396,8 +418,9 @@ export class BlockTranslator {
       wtagHi: host.wtagHi,
       woff: host.woff,
       JS: this.executed,
-      // Slow paths as calls of constant functions with plain arguments: V8 compiles those without
-      // type feedback, so a path first taken after optimization does not deoptimize the region.
+      // Slow paths as calls of plain functions with plain arguments. V8 still wants type feedback
+      // for a call (measured: an optimized region deoptimizes at a call that never ran), so a
+      // region has one load and one store call, shared by all its loads and stores.
       LD: host.load,
       ST: host.store,
       CR: host.clearReservation,
@@ -433,6 +456,11 @@ export class BlockTranslator {
   /** Whether RAM page `page` has translations (in any context). */
   translated(page: number): boolean {
     return this.regions[page] !== null;
+  }
+
+  /** Whether RAM page `page` is being profiled (its executions counted by the interpreter). */
+  profiling(page: number): boolean {
+    return this.profiles[page] !== null;
   }
 
   /** Whether `op` is a system operation the rewriter is offered (internal). */
@@ -475,17 +503,18 @@ export class BlockTranslator {
       head ??= r;
       count++;
     }
+    const backoff = this.backoff[page]!;
     if (head === null) {
       if (!sample && this.threshold > 0) return false;
       const h = this.heat[page]!;
-      if (h < this.threshold) {
+      if (h < Math.min(0xffff, this.threshold << backoff)) {
         this.heat[page] = h + 1;
         return false;
       }
     } else {
       if (count >= MAX_REGIONS_PER_PAGE) return false;
       if (sample) {
-        if (++head.sampled < MISS_SAMPLES) return false;
+        if (++head.sampled < MISS_SAMPLES << backoff) return false;
         head.sampled = 0;
       } else {
         const slot = off >>> 1;
@@ -497,7 +526,6 @@ export class BlockTranslator {
         head.misses[slot] = 0;
       }
     }
-    this.heat[page] = Math.max(this.heat[page]!, this.threshold);
     if (this.profileSteps > 0) {
       this.startProfile(page);
       return false;
@@ -561,29 +589,56 @@ export class BlockTranslator {
 
   /** Translate the hot blocks of a profiled page into a region for context `ctx`. */
   private buildFromProfile(page: number, ctx: number): void {
-    const total = this.profiled[page]!;
     const counts = this.stopProfile(page);
-    const min = Math.max(HOT_MIN, total / HOT_SHARE);
+    let max = 0;
+    for (let slot = 0; slot < 2048; slot++) if (counts[slot]! > max) max = counts[slot]!;
+    const min = Math.max(HOT_MIN, max / HOT_SHARE);
     // Roots: hot instructions that do not start a block already, hottest first.
     const roots: number[] = [];
     for (let slot = 0; slot < 2048; slot++) {
       if (counts[slot]! >= min && this.lookup(page, ctx, slot << 1) === null) roots.push(slot);
     }
-    if (roots.length === 0) return;
+    if (roots.length === 0) {
+      // Nothing new is hot enough: profile this page again only after twice as many samples as before.
+      this.backoff[page] = Math.min(MAX_BACKOFF, this.backoff[page]! + 1);
+      this.heat[page] = 0;
+      return;
+    }
+    this.backoff[page] = 0;
     roots.sort((a, b) => counts[b]! - counts[a]!);
     let head: Region | null = null;
-    for (let r = this.regions[page]; r !== null && head === null; r = r.next) if (r.ctx === ctx) head = r;
-    const r = this.newRegion(page, ctx, head);
-    this.build(
-      r,
-      roots.map((slot) => slot << 1),
-      (o) => counts[o >>> 1]! >= min,
-    );
+    let count = 0;
+    for (let r = this.regions[page]; r !== null; r = r.next) {
+      if (r.ctx !== ctx) continue;
+      head ??= r;
+      count++;
+    }
+    // As many regions as the hot code needs (a page of unrolled code is more than one region).
+    const covered = new Uint8Array(2048);
+    const include = (o: number): boolean => counts[o >>> 1]! >= min;
+    let rest = roots;
+    while (rest.length > 0 && count < MAX_REGIONS_PER_PAGE) {
+      const r = this.newRegion(page, ctx, head);
+      head ??= r;
+      this.build(
+        r,
+        rest.map((slot) => slot << 1),
+        include,
+        covered,
+      );
+      count++;
+      if (!r.live) break;
+      rest = rest.filter((slot) => covered[slot] === 0);
+    }
   }
 
   /** Drop the translations of RAM page `page` (its bytes changed). */
   invalidatePage(page: number): void {
     let r = this.regions[page];
+    // A page being profiled loses its counting marks with its decode cache: its profile goes too.
+    this.profiles[page] = null;
+    this.heat[page] = 0;
+    this.backoff[page] = 0;
     if (r === null) return;
     this.invalidations++;
     while (r !== null) {
@@ -591,8 +646,6 @@ export class BlockTranslator {
       r = r.next;
     }
     this.regions[page] = null;
-    this.profiles[page] = null;
-    this.heat[page] = 0;
   }
 
   /** Drop every translation (a new rewriter state, a snapshot restore). */
@@ -643,10 +696,14 @@ export class BlockTranslator {
    * `include` (null: everything; a root always passes), compile it and mark
    * its block starts. A block ends before an instruction that does not pass.
    */
-  private build(r: Region, roots: readonly number[], include: ((off: number) => boolean) | null): void {
+  private build(
+    r: Region,
+    roots: readonly number[],
+    include: ((off: number) => boolean) | null,
+    /** Instructions already in a block of this region or of the others built with it (a later root inside one is not a new block). */
+    covered = new Uint8Array(2048),
+  ): void {
     const byOff = new Map<number, Block>();
-    /** Instructions already in a block of this region (a later root inside one is not a new block). */
-    const covered = new Uint8Array(2048);
     const work = [...roots].reverse();
     const rootSet = new Set(roots);
     let budget = MAX_REGION_INSNS;
@@ -728,24 +785,34 @@ export class BlockTranslator {
         return `b=${no};continue;`;
       };
       parts.push(
-        `case ${i + 1}:{if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${b.body}n+=${b.count};${b.term(link)}}`,
+        `case ${i + 1}:if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${b.body}n+=${b.count};${b.term(link)}`,
       );
     }
-    // Only the environment names the blocks use (H and JS always).
-    const body = parts.join("\n");
-    const used = this.names.filter((nm) => nm === "H" || nm === "JS" || new RegExp(`\\b${nm}\\b`).test(body));
+    // Only the environment names the blocks use (and those of the prologue, epilogue and shared slow path).
+    // Resume points after loads and stores (see InsnGen.load): numbered after the blocks.
+    let resumes = 0;
+    const body = parts.join("\n").replace(/@R@/g, () => String(blocks.length + 1 + (resumes++ >> 1)));
+    let regs = 0;
+    for (const b of blocks) regs |= b.regs;
+    const locals: string[] = [];
+    for (let q = 1; q < 32; q++) if (regs & (1 << q)) locals.push(`r${q}l=0`, `r${q}h=0`);
+    const used = this.names.filter((nm) => ALWAYS_USED.has(nm) || new RegExp(`\\b${nm}\\b`).test(body));
     // Exits only assign constants (off, d, k, e) and the epilogue computes the pc: V8 deoptimizes
     // optimized code at the first operation that never ran before, and exits are rare paths.
     // e: 0 pc in pl/ph, 1 vLo|off, 2 (vLo|off)+d (64-bit), 3 pc already in the hart; k: steps to add.
     // W forces the TLB slow paths on every other call of the first WARM_CALLS, so both paths have
     // run (and V8 has type feedback for them) before the region is optimized.
     const src =
-      `var W=2,C=0;return function region_${r.page.toString(16)}_${r.ctx}_${r.instructions}(o,lim,vLo,vHi){` +
+      `"use strict";var W=2,C=0;return function region_${r.page.toString(16)}_${r.ctx}_${r.instructions}(o,lim,vLo,vHi){` +
       // The environment in locals: bytecode then names registers, not context slots (measured:
       // ~40% less bytecode per guest instruction; V8's tiering and compile time grow with it).
       `const ${used.map((nm) => `${nm}=$${nm}`).join(",")},IDX=$IDX;` +
-      "let n=0,nb=0,pl=0,ph=vHi,off=o,b=IDX[o>>>1],k=0,e=1,d=0;const dB=H.dBase;" +
-      `out:for(;;){switch(b){${body}\ndefault:k=0;e=1;break out;}}` +
+      (locals.length > 0 ? `let ${locals.join(",")};` : "") +
+      "let n=0,nb=0,pl=0,ph=vHi,off=o,b=IDX[o>>>1],k=0,e=1,d=0,SL=0,SLo=0,SHi=0,SA=0,SO=0,SK=0,RP=0;const dB=H.dBase;" +
+      `out:for(;;){sw:switch(b){${body}\ndefault:k=0;e=1;break out;}` +
+      // The slow path of every load and store of the region, one call site each (see InsnGen.load).
+      "if(SL===1){if(LD(SLo,SHi,SA,vLo,SO,vHi,n,SK)){k=SK;e=3;break out;}}" +
+      "else if(ST(SLo,SHi,SA,vLo,SO,vHi,n,SK)){k=SK;e=3;break out;}b=RP;}" +
       // Every operation runs on every exit; the branches only pick values.
       "n+=k;const p=vLo|off,l=(p+d)|0,lh=(vHi+(d>>31)+((l>>>0)<(p>>>0)?1:0))|0,hl=H.pcLo,hh=H.pcHi;" +
       "const e1=e===1,e2=e===2,e3=e===3;if(e1)pl=p;else if(e2){pl=l;ph=lh;}else if(e3){pl=hl;ph=hh;}" +
@@ -775,6 +842,8 @@ export class BlockTranslator {
     const O = this.op;
     const out: string[] = [];
     const succ: number[] = [];
+    const regs = new RegCache();
+    const body = (): string => out.join("");
     let term: (link: (t: number, tail?: boolean) => string) => string = () => "";
     let o = off;
     let k = 0;
@@ -796,7 +865,7 @@ export class BlockTranslator {
       const b = host.decodedB();
       const len = a & (1 << 24) ? 2 : 4;
       const op = a & 0xff;
-      const g = new InsnGen(a, b, o, len, k);
+      const g = new InsnGen(a, b, o, len, k, regs);
       // Sensitive instructions: the strategy's rewrite first.
       if (this.rewriter !== null && this.systemOps[op] === 1) {
         const bits = this.rawBits(page, o, len);
@@ -808,7 +877,7 @@ export class BlockTranslator {
             const t = o;
             // The VMM resumes after it (a hypercall, a fence): a likely block start.
             if (o + len < 4096) succ.push(o + len);
-            return { off, count: k, body: out.join(""), term: (link) => link(t), succ };
+            return { off, count: k, body: body(), regs: regs.used, term: (link) => link(t), succ };
           }
           k++;
           // The VMM emulates it with pc on it and the steps so far counted; it retires it (or traps).
@@ -817,7 +886,9 @@ export class BlockTranslator {
             `H.jitShort=1;H.resync=true;k=${k};e=3;break out;}`;
           const code =
             rw.callout === undefined ? rw.code : rw.code.split("$CALLOUT").join(callout(rw.callout));
-          out.push(`${code};if(H.resync){${g.nextPc(k)}}`);
+          // Inline code works on the register file: the locals are read again after it.
+          g.markOpaque();
+          out.push(g.finish(`{${code}}if(H.resync){${g.nextPc(k)}}`));
           o += len;
           continue;
         }
@@ -825,7 +896,7 @@ export class BlockTranslator {
       k++;
       switch (op) {
         case O.JAL: {
-          out.push(g.link());
+          out.push(g.finish(g.link()));
           const t = o + b;
           if (t >= 0 && t < 4096) {
             term = (link) => link(t);
@@ -835,13 +906,14 @@ export class BlockTranslator {
             term = () => far;
           }
           if (g.rd !== 32 && o + len < 4096) succ.push(o + len); // the return address of a call
-          return { off, count: k, body: out.join(""), term, succ };
+          return { off, count: k, body: body(), regs: regs.used, term, succ };
         }
         case O.JALR: {
           const code = g.jalr();
+          out.push(g.finish(""));
           term = () => code;
           if (g.rd !== 32 && o + len < 4096) succ.push(o + len);
-          return { off, count: k, body: out.join(""), term, succ };
+          return { off, count: k, body: body(), regs: regs.used, term, succ };
         }
         case O.BEQ:
         case O.BNE:
@@ -850,26 +922,27 @@ export class BlockTranslator {
         case O.BLTU:
         case O.BGEU: {
           const cond = g.branchCond(op, O);
+          out.push(g.finish(""));
           const t = o + b;
           const f = o + len;
           const far = t >= 0 && t < 4096 ? "" : g.farTarget(b);
           if (far === "") succ.push(t);
           if (f < 4096) succ.push(f);
           term = (link) => `if(${cond}){${far || link(t, false)}}${link(f)}`;
-          return { off, count: k, body: out.join(""), term, succ };
+          return { off, count: k, body: body(), regs: regs.used, term, succ };
         }
         default: {
           const code = this.emitStraight(g, op, O);
-          out.push(code);
+          out.push(g.finish(code));
           if (this.stopOps[op] === 1) {
             // Always traps or changes mode: emitStraight ended the block.
-            return { off, count: k, body: out.join(""), term: () => "", succ };
+            return { off, count: k, body: body(), regs: regs.used, term: () => "", succ };
           }
         }
       }
       o += len;
     }
-    return { off, count: k, body: out.join(""), term, succ };
+    return { off, count: k, body: body(), regs: regs.used, term, succ };
   }
 
   /** The raw 32-bit instruction at `off` of RAM page `page` (a compressed one as its 16 bits). */
@@ -1005,6 +1078,42 @@ export class BlockTranslator {
   }
 }
 
+/**
+ * The guest registers one block reads, held in JavaScript locals (`r5l`,
+ * `r5h` for x5): a register is read from the register file once, before its
+ * first use in the block, and every write goes to its local and, written
+ * through, to the register file, so the file is always current (slow paths,
+ * exits and out-of-line instructions need no write-back). After anything
+ * that may write the register file itself (a slow-path load's rd, a helper,
+ * an out-of-line instruction, a rewriter's inline code) the locals it may
+ * have changed are read again.
+ */
+class RegCache {
+  /** Registers (bit per register, x1-x31) whose locals hold their current value. */
+  loaded = 0;
+  /** Every register a local was used for in this block (declarations). */
+  used = 0;
+
+  /** Statements loading the registers of `mask` into their locals. */
+  load(mask: number): string {
+    let code = "";
+    for (let r = 1; r < 32; r++) {
+      if (mask & (1 << r)) code += `r${r}l=x[${2 * r}];r${r}h=x[${2 * r + 1}];`;
+    }
+    this.loaded |= mask;
+    this.used |= mask;
+    return code;
+  }
+}
+
+/** The local names of register `r` (1-31). */
+function lo(r: number): string {
+  return `r${r}l`;
+}
+function hi(r: number): string {
+  return `r${r}h`;
+}
+
 /** Code generation for one instruction. */
 class InsnGen {
   /** rd index in x (the low word); 64 is the sink for x0. */
@@ -1013,11 +1122,14 @@ class InsnGen {
   readonly k1: number;
   readonly r1: number;
   readonly r2: number;
-  /** Expressions for the source registers' words (literal 0 for x0). */
-  readonly l1: string;
-  readonly h1: string;
-  readonly l2: string;
-  readonly h2: string;
+  /** Registers this instruction reads that must be loaded before it. */
+  private need = 0;
+  /** rd was written, into its local too (it is loaded after the instruction). */
+  private defined = false;
+  /** rd was written into the register file directly (its local is stale after the instruction). */
+  private clobbered = false;
+  /** The instruction may write any register itself (every local is stale after it). */
+  private opaque = false;
 
   constructor(
     readonly a: number,
@@ -1027,15 +1139,56 @@ class InsnGen {
     readonly len: number,
     /** Index of the instruction in its block. */
     index: number,
+    private readonly regs: RegCache,
   ) {
     this.k1 = index + 1;
     this.rd = (a >>> 8) & 63;
     this.r1 = (a >>> 14) & 31;
     this.r2 = (a >>> 19) & 31;
-    this.l1 = this.r1 === 0 ? "0" : `x[${2 * this.r1}]`;
-    this.h1 = this.r1 === 0 ? "0" : `x[${2 * this.r1 + 1}]`;
-    this.l2 = this.r2 === 0 ? "0" : `x[${2 * this.r2}]`;
-    this.h2 = this.r2 === 0 ? "0" : `x[${2 * this.r2 + 1}]`;
+  }
+
+  /** The local holding register `r`'s low (`l`) or high (`h`) word, loaded before the instruction; literal 0 for x0. */
+  private src(r: number, word: "l" | "h"): string {
+    if (r === 0) return "0";
+    if ((this.regs.loaded & (1 << r)) === 0) this.need |= 1 << r;
+    return `r${r}${word}`;
+  }
+
+  /** Expressions for the source registers' words. */
+  get l1(): string {
+    return this.src(this.r1, "l");
+  }
+  get h1(): string {
+    return this.src(this.r1, "h");
+  }
+  get l2(): string {
+    return this.src(this.r2, "l");
+  }
+  get h2(): string {
+    return this.src(this.r2, "h");
+  }
+
+  /**
+   * The instruction's code `code` (generated by this object's methods)
+   * with the loads it needs before it; updates the cache for what follows.
+   */
+  finish(code: string): string {
+    const regs = this.regs;
+    const out = regs.load(this.need) + code;
+    if (this.opaque) regs.loaded = 0;
+    else if (this.rd !== 32) {
+      const bit = 1 << this.rd;
+      if (this.defined) {
+        regs.loaded |= bit;
+        regs.used |= bit;
+      } else if (this.clobbered) regs.loaded &= ~bit;
+    }
+    return out;
+  }
+
+  /** Mark the instruction as reading or writing any register (system, inline emulation). */
+  markOpaque(): void {
+    this.opaque = true;
   }
 
   private get steps(): string {
@@ -1055,17 +1208,25 @@ class InsnGen {
   }
 
   /** Write (lo, hi) to rd through temporaries (sources may name rd); nothing for x0. */
-  wr(lo: string, hi: string): string {
+  wr(l: string, h: string): string {
     if (this.rd === 32) return "";
-    const d = 2 * this.rd;
-    return `{const l=${lo},h=${hi};x[${d}]=l;x[${d + 1}]=h;}`;
+    this.defined = true;
+    return `{const l=${l},h=${h};${this.dst}=l;${this.dstHi}=h;}`;
+  }
+
+  /** The destination of rd's low word: its local and, written through, the register file. */
+  private get dst(): string {
+    return `x[${2 * this.rd}]=${lo(this.rd)}`;
+  }
+  private get dstHi(): string {
+    return `x[${2 * this.rd + 1}]=${hi(this.rd)}`;
   }
 
   /** A W-form result: sign-extend the 32-bit value. */
   word(v: string): string {
     if (this.rd === 32) return "";
-    const d = 2 * this.rd;
-    return `{const v=${v};x[${d}]=v;x[${d + 1}]=v>>31;}`;
+    this.defined = true;
+    return `{const v=${v};${this.dst}=v;${this.dstHi}=v>>31;}`;
   }
 
   addi(): string {
@@ -1073,71 +1234,82 @@ class InsnGen {
     if (this.r1 === 0) return this.wr(`${b}`, `${b >> 31}`);
     if (b === 0) return this.wr(this.l1, this.h1);
     if (this.rd === 32) return "";
-    const d = 2 * this.rd;
     const carry = "((l>>>0)<(s>>>0)?1:0)";
-    const hi = b >= 0 ? `(${this.h1}+${carry})|0` : `(${this.h1}-1+${carry})|0`;
-    return `{const s=${this.l1},l=(s+${b})|0;x[${d + 1}]=${hi};x[${d}]=l;}`;
+    const h = b >= 0 ? `(${this.h1}+${carry})|0` : `(${this.h1}-1+${carry})|0`;
+    return this.wr2(`const s=${this.l1},l=(s+${b})|0;`, "l", h);
+  }
+
+  /** Write rd from statements `pre` declaring the low word `l`, then the high word `h` (may use `l`). */
+  private wr2(pre: string, l: string, h: string): string {
+    this.defined = true;
+    return `{${pre}${this.dstHi}=${h};${this.dst}=${l};}`;
   }
 
   add(): string {
     if (this.rd === 32) return "";
-    const d = 2 * this.rd;
-    return `{const s=${this.l1},l=(s+${this.l2})|0;x[${d + 1}]=(${this.h1}+${this.h2}+((l>>>0)<(s>>>0)?1:0))|0;x[${d}]=l;}`;
+    return this.wr2(
+      `const s=${this.l1},l=(s+${this.l2})|0;`,
+      "l",
+      `(${this.h1}+${this.h2}+((l>>>0)<(s>>>0)?1:0))|0`,
+    );
   }
 
   sub(): string {
     if (this.rd === 32) return "";
-    const d = 2 * this.rd;
-    return `{const s=${this.l1},t=${this.l2};x[${d + 1}]=(${this.h1}-${this.h2}-((s>>>0)<(t>>>0)?1:0))|0;x[${d}]=(s-t)|0;}`;
+    return this.wr2(
+      `const s=${this.l1},t=${this.l2},g=${this.h1},u=${this.h2};`,
+      "(s-t)|0",
+      "(g-u-((s>>>0)<(t>>>0)?1:0))|0",
+    );
   }
 
   auipc(): string {
     if (this.rd === 32) return "";
     const b = this.b;
-    const d = 2 * this.rd;
-    return `{const p=vLo|${this.off},l=(p+${b})|0;x[${d + 1}]=(vHi+${b >> 31}+((l>>>0)<(p>>>0)?1:0))|0;x[${d}]=l;}`;
+    return this.wr2(`const p=vLo|${this.off},l=(p+${b})|0;`, "l", `(vHi+${b >> 31}+((l>>>0)<(p>>>0)?1:0))|0`);
   }
 
   /** Shift by the immediate: 0 left, 1 logical right, 2 arithmetic right. */
   shiftImm(kind: number): string {
     const s = this.b;
-    const lo = this.l1;
-    const hi = this.h1;
-    if (s === 0) return this.wr(lo, hi);
+    const l = this.l1;
+    const h = this.h1;
+    if (s === 0) return this.wr(l, h);
     if (kind === 0) {
       return s < 32
-        ? this.wr(`${lo}<<${s}`, `(${hi}<<${s})|(${lo}>>>${32 - s})`)
-        : this.wr("0", `${lo}<<${s - 32}`);
+        ? this.wr(`${l}<<${s}`, `(${h}<<${s})|(${l}>>>${32 - s})`)
+        : this.wr("0", `${l}<<${s - 32}`);
     }
     if (kind === 1) {
       return s < 32
-        ? this.wr(`(${lo}>>>${s})|(${hi}<<${32 - s})`, `(${hi}>>>${s})|0`)
-        : this.wr(`(${hi}>>>${s - 32})|0`, "0");
+        ? this.wr(`(${l}>>>${s})|(${h}<<${32 - s})`, `(${h}>>>${s})|0`)
+        : this.wr(`(${h}>>>${s - 32})|0`, "0");
     }
     return s < 32
-      ? this.wr(`(${lo}>>>${s})|(${hi}<<${32 - s})`, `${hi}>>${s}`)
-      : this.wr(`${hi}>>${s - 32}`, `${hi}>>31`);
+      ? this.wr(`(${l}>>>${s})|(${h}<<${32 - s})`, `${h}>>${s}`)
+      : this.wr(`${h}>>${s - 32}`, `${h}>>31`);
   }
 
-  /** A helper of one source pair and an amount (shifts by register). */
+  /** A helper of one source pair and an amount (shifts by register); it writes x[rd]. */
   call(fn: string, amount: string): string {
     if (this.rd === 32) return "";
+    this.clobbered = true;
     return `${fn}(x,${2 * this.rd},${this.l1},${this.h1},${amount});`;
   }
 
-  /** A helper of two source pairs (M extension). */
+  /** A helper of two source pairs (M extension); it writes x[rd]. */
   call2(fn: string): string {
     if (this.rd === 32) return "";
+    this.clobbered = true;
     return `${fn}(x,${2 * this.rd},${this.h1},${this.l1},${this.h2},${this.l2});`;
   }
 
-  /** The link register write of jal/jalr: pc + len. */
+  /** The link register write of jal: pc + len. */
   link(): string {
     if (this.rd === 32) return "";
     const t = this.off + this.len;
-    const d = 2 * this.rd;
-    if (t < 4096) return `x[${d}]=vLo|${t};x[${d + 1}]=vHi;`;
-    return `{const l=(vLo+4096)|0;x[${d}]=l;x[${d + 1}]=l===0?(vHi+1)|0:vHi;}`;
+    if (t < 4096) return this.wr(`vLo|${t}`, "vHi");
+    return this.wr2("const l=(vLo+4096)|0;", "l", "l===0?(vHi+1)|0:vHi");
   }
 
   /** Exit to pc + imm when it leaves the page (64-bit). */
@@ -1145,7 +1317,11 @@ class InsnGen {
     return `off=${this.off};d=${imm};k=0;e=2;break out;`;
   }
 
-  /** jalr: target (x[rs1] + imm) & ~1, then the link; in-page targets re-dispatch inside the region. */
+  /**
+   * jalr: target (x[rs1] + imm) & ~1, then the link (written to the register
+   * file: this is a terminator, after the block's write-back); in-page
+   * targets re-dispatch inside the region.
+   */
   jalr(): string {
     const b = this.b;
     const d = 2 * this.rd;
@@ -1184,49 +1360,66 @@ class InsnGen {
   private address(imm: number): string {
     if (this.r1 === 0) return `const lo=${imm},hi=${imm >> 31};`;
     if (imm === 0) return `const lo=${this.l1},hi=${this.h1};`;
-    const hi = imm >= 0 ? `(${this.h1}+((lo>>>0)<(s>>>0)?1:0))|0` : `(${this.h1}-1+((lo>>>0)<(s>>>0)?1:0))|0`;
-    return `const s=${this.l1},lo=(s+${imm})|0,hi=${hi};`;
+    const h = imm >= 0 ? `(${this.h1}+((lo>>>0)<(s>>>0)?1:0))|0` : `(${this.h1}-1+((lo>>>0)<(s>>>0)?1:0))|0`;
+    return `const s=${this.l1},lo=(s+${imm})|0,hi=${h};`;
   }
 
   /** A load: the load TLB fast path, else the hart's slow path (faults are precise). */
   load(op: number, O: Readonly<Record<string, number>>): string {
-    const d = 2 * this.rd; // the sink (64) for x0: the access still happens
+    const sink = this.rd === 32; // x0: the access still happens, into the sink
+    if (!sink) this.regs.used |= 1 << this.rd; // the fast path writes rd's local
+    const dl = sink ? "x[64]" : this.dst;
+    const dh = sink ? "x[65]" : this.dstHi;
     let mask: number;
     let fast: string;
     switch (op) {
       case O.LB:
         mask = -4096;
-        fast = `const v=ram8[o];x[${d}]=v;x[${d + 1}]=v>>31;`;
+        fast = `const v=ram8[o];${dl}=v;${dh}=v>>31;`;
         break;
       case O.LBU:
         mask = -4096;
-        fast = `x[${d}]=ram[o];x[${d + 1}]=0;`;
+        fast = `${dl}=ram[o];${dh}=0;`;
         break;
       case O.LH:
         mask = -4095;
-        fast = `const v=ram16[o>>1];x[${d}]=v;x[${d + 1}]=v>>31;`;
+        fast = `const v=ram16[o>>1];${dl}=v;${dh}=v>>31;`;
         break;
       case O.LHU:
         mask = -4095;
-        fast = `x[${d}]=ramU16[o>>1];x[${d + 1}]=0;`;
+        fast = `${dl}=ramU16[o>>1];${dh}=0;`;
         break;
       case O.LW:
         mask = -4093;
-        fast = `const v=ram32[o>>2];x[${d}]=v;x[${d + 1}]=v>>31;`;
+        fast = `const v=ram32[o>>2];${dl}=v;${dh}=v>>31;`;
         break;
       case O.LWU:
         mask = -4093;
-        fast = `x[${d}]=ram32[o>>2];x[${d + 1}]=0;`;
+        fast = `${dl}=ram32[o>>2];${dh}=0;`;
         break;
       default:
         mask = -4089;
-        fast = `x[${d}]=ram32[o>>2];x[${d + 1}]=ram32[(o>>2)+1];`;
+        fast = `${dl}=ram32[o>>2];${dh}=ram32[(o>>2)+1];`;
     }
+    const addr = this.address(this.b);
     return (
-      `{${this.address(this.b)}const i=dB+((lo>>>12)&255);` +
+      `{${addr}const i=dB+((lo>>>12)&255);` +
       `if(rtag[i]===((lo&${mask})|W)&&rtagHi[i]===hi){const o=roff[i]+(lo&4095);${fast}}` +
-      `else if(LD(lo,hi,${this.a},vLo,${this.off},vHi,n,${this.k1})){k=${this.k1};e=3;break out;}}`
+      this.slowPath(1)
     );
+  }
+
+  /**
+   * The slow path of a load (1) or store (0): leave the switch for the
+   * region's one slow-path call (shared by all its loads and stores, so its
+   * feedback is there once any of them has missed the TLB, and V8 does not
+   * deoptimize the region when another one first does), which resumes at
+   * the case after this instruction. The registers are read again from the
+   * register file after it (the slow path writes rd there).
+   */
+  private slowPath(load: number): string {
+    this.opaque = true;
+    return `else{SL=${load};SLo=lo;SHi=hi;SA=${this.a};SO=${this.off};SK=${this.k1};RP=@R@;break sw;}}case @R@:`;
   }
 
   /** A store: the store TLB fast path (code pages are never in it), else the hart's slow path. */
@@ -1251,17 +1444,19 @@ class InsnGen {
         mask = -4089;
         fast = `ram32[o>>2]=${v};ram32[(o>>2)+1]=${this.h2};`;
     }
+    const addr = this.address(this.b);
     return (
-      `{${this.address(this.b)}const i=dB+((lo>>>12)&255);` +
+      `{${addr}const i=dB+((lo>>>12)&255);` +
       `if(wtag[i]===((lo&${mask})|W)&&wtagHi[i]===hi){const o=woff[i]+(lo&4095);${fast}` +
       // All of this runs on every store (no operation left without type feedback).
       "const rv=H.reservation;if((((o^rv)&-8)|(rv>>31))===0)CR();}" +
-      `else if(ST(lo,hi,${this.a},vLo,${this.off},vHi,n,${this.k1})){k=${this.k1};e=3;break out;}}`
+      this.slowPath(0)
     );
   }
 
   /** An instruction the hart executes out of line (system, CSR, atomics, FP). */
   system(stops: boolean): string {
+    this.opaque = true;
     const call = `H.jitSystem(${this.a},${this.b},${this.pc},vHi,${this.steps})`;
     const end = `{k=${this.k1};e=3;break out;}`;
     // An instruction that normally traps or changes mode ends the block either way (an ISA
