@@ -4,43 +4,12 @@
  * the guest keeps running in the source process, printing exactly what an
  * uninterrupted run prints.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { hvkit, until } from "./processes.js";
 
-const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const kernel = fileURLToPath(new URL("../../../packages/guests/images/hvkit-kernel.elf", import.meta.url));
 const guest = ["--kernel", kernel, "--append", "workload=forkwait n=6000", "--memory", "32M"];
-
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  done: Promise<number | null>;
-}
-
-function hvkit(args: string[]): Proc {
-  const child = spawn(process.execPath, ["--conditions=@hvkit/source", "--import", "tsx", bin, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const p: Proc = { child, stdout: "", stderr: "", done: Promise.resolve(null) };
-  child.stdout?.on("data", (d: Buffer) => {
-    p.stdout += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    p.stderr += d.toString();
-  });
-  p.done = new Promise((resolve) => child.on("exit", resolve));
-  return p;
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("hvkit migrate when the target dies", () => {
   it("the source keeps running the guest, its output exactly the uninterrupted run's", {
@@ -50,7 +19,7 @@ describe("hvkit migrate when the target dies", () => {
     expect(await plain.done).toBe(0);
 
     const target = hvkit(["receive", "--listen", "0", "--host", "127.0.0.1"]);
-    await until(() => /port (\d+)/.test(target.stderr), 60_000, "the receiver to listen");
+    await until(() => /port (\d+)/.test(target.stderr), 60_000, "the receiver to listen", 20);
     const port = /port (\d+)/.exec(target.stderr)![1]!;
     // A slow link (100 KB/s: round 1 takes ~0.75 s) keeps pre-copy going long enough to kill the target in the middle.
     const source = hvkit([
@@ -63,7 +32,7 @@ describe("hvkit migrate when the target dies", () => {
       "--bandwidth",
       "100000",
     ]);
-    await until(() => source.stderr.includes("migrating to"), 60_000, "the migration to start");
+    await until(() => source.stderr.includes("migrating to"), 60_000, "the migration to start", 20);
     await new Promise((r) => setTimeout(r, 100));
     target.child.kill("SIGKILL");
     expect(await source.done, source.stderr).toBe(0);

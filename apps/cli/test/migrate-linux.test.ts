@@ -5,17 +5,15 @@
  * counter continues on the target without a gap or a repeat. Locally the
  * test skips when the Linux cache is empty; in CI a missing cache fails.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { buildLinuxInitramfs, readLinuxManifest } from "@hvkit/guests/node";
 import { describe, expect, it } from "vitest";
+import { hvkit, until } from "./processes.js";
 
 const manifest = readLinuxManifest();
 const inCi = !!process.env.CI;
-const bin = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
 const COUNT = 2000;
 const SCRIPT = `i=0
 while [ $i -lt ${COUNT} ]; do
@@ -24,36 +22,6 @@ while [ $i -lt ${COUNT} ]; do
 done
 echo COUNTER-DONE
 `;
-
-interface Proc {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  done: Promise<number | null>;
-}
-
-function hvkit(args: string[]): Proc {
-  const child = spawn(process.execPath, ["--conditions=@hvkit/source", "--import", "tsx", bin, ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const p: Proc = { child, stdout: "", stderr: "", done: Promise.resolve(null) };
-  child.stdout?.on("data", (d: Buffer) => {
-    p.stdout += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    p.stderr += d.toString();
-  });
-  p.done = new Promise((resolve) => child.on("exit", resolve));
-  return p;
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const counts = (text: string): number[] => [...text.matchAll(/^COUNT (\d+)\r?$/gm)].map((m) => Number(m[1]));
 
@@ -68,7 +36,7 @@ describe.skipIf(!manifest && !inCi)(
       writeFileSync(initrd, buildLinuxInitramfs(manifest, { script: SCRIPT }));
       const target = hvkit(["receive", "--listen", "0", "--host", "127.0.0.1"]);
       try {
-        await until(() => /port (\d+)/.test(target.stderr), 60_000, "the receiver to listen");
+        await until(() => /port (\d+)/.test(target.stderr), 60_000, "the receiver to listen", 100);
         const port = /port (\d+)/.exec(target.stderr)![1]!;
         const report = join(dir, "report.json");
         const source = hvkit([
