@@ -12,7 +12,7 @@
 import type { TranslationOptions } from "@hvkit/cpu";
 import { HypervisorError, type ResolvedVmConfig, type StrategyDefinition } from "@hvkit/hypervisor";
 import type { ShadowSyncPolicy } from "@hvkit/shadow-paging";
-import { DEFAULT_SHADOW_MEMORY } from "@hvkit/trap-and-emulate";
+import { shadowOptions } from "@hvkit/trap-and-emulate";
 import { BinaryTranslationVmm } from "./vmm.js";
 
 export { CTX_KERNEL, CTX_USER, classify, rewrite, Treat } from "./rewriter.js";
@@ -32,20 +32,7 @@ export interface BinaryTranslationOptions {
 
 /** A binary-translation strategy definition with the given options. */
 export function binaryTranslation(options: BinaryTranslationOptions = {}): StrategyDefinition {
-  const shadow = options.shadow ?? "sfence";
-  if (shadow !== "sfence" && shadow !== "write-protect") {
-    throw new HypervisorError(
-      "HV_INVALID_CONFIG",
-      `binaryTranslation: shadow must be "sfence" or "write-protect" (got ${JSON.stringify(shadow)})`,
-    );
-  }
-  const shadowMemory = options.shadowMemory ?? DEFAULT_SHADOW_MEMORY;
-  if (!Number.isInteger(shadowMemory) || shadowMemory % 4096 !== 0 || shadowMemory < 32 * 1024) {
-    throw new HypervisorError(
-      "HV_INVALID_CONFIG",
-      `binaryTranslation: shadowMemory = ${shadowMemory}; it must be a multiple of 4 KiB, at least 32 KiB`,
-    );
-  }
+  const { shadow, shadowMemory } = shadowOptions("binaryTranslation", options);
   const translation = options.translation ?? {};
   const name = options.name ?? (shadow === "sfence" ? "binary-translation" : "binary-translation+wp");
   return {

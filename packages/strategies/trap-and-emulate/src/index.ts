@@ -36,22 +36,35 @@ export interface TrapAndEmulateOptions {
 /** Default VMM-private RAM for shadow tables: 8192 table pages, measured as enough for Debian's boot without pool resets. */
 export const DEFAULT_SHADOW_MEMORY = 32 * 1024 * 1024;
 
-/** A trap-and-emulate strategy definition with the given options. */
-export function trapAndEmulate(options: TrapAndEmulateOptions = {}): StrategyDefinition {
+/**
+ * The shadow-paging options every strategy on this VMM takes, checked (typed
+ * HV_INVALID_CONFIG errors naming `who`) and defaulted: the sync policy and
+ * the VMM-private RAM for shadow tables.
+ */
+export function shadowOptions(
+  who: string,
+  options: { readonly shadow?: ShadowSyncPolicy; readonly shadowMemory?: number },
+): { shadow: ShadowSyncPolicy; shadowMemory: number } {
   const shadow = options.shadow ?? "sfence";
   if (shadow !== "sfence" && shadow !== "write-protect") {
     throw new HypervisorError(
       "HV_INVALID_CONFIG",
-      `trapAndEmulate: shadow must be "sfence" or "write-protect" (got ${JSON.stringify(shadow)})`,
+      `${who}: shadow must be "sfence" or "write-protect" (got ${JSON.stringify(shadow)})`,
     );
   }
   const shadowMemory = options.shadowMemory ?? DEFAULT_SHADOW_MEMORY;
   if (!Number.isInteger(shadowMemory) || shadowMemory % 4096 !== 0 || shadowMemory < 32 * 1024) {
     throw new HypervisorError(
       "HV_INVALID_CONFIG",
-      `trapAndEmulate: shadowMemory = ${shadowMemory}; it must be a multiple of 4 KiB, at least 32 KiB`,
+      `${who}: shadowMemory = ${shadowMemory}; it must be a multiple of 4 KiB, at least 32 KiB`,
     );
   }
+  return { shadow, shadowMemory };
+}
+
+/** A trap-and-emulate strategy definition with the given options. */
+export function trapAndEmulate(options: TrapAndEmulateOptions = {}): StrategyDefinition {
+  const { shadow, shadowMemory } = shadowOptions("trapAndEmulate", options);
   const force = options.forceNonVirtualizable ?? false;
   const base = shadow === "sfence" ? "trap-and-emulate" : "trap-and-emulate+wp";
   const name = options.name ?? (force ? `${base}+forced` : base);
