@@ -14,7 +14,7 @@ import { ExitReason, Irq } from "./constants.js";
 import { CpuError } from "./errors.js";
 import { Hart, type HartEngine } from "./hart.js";
 import type { TranslationOptions } from "./jit/translator.js";
-import { EmptyBus } from "./memory.js";
+import { allocateGuestMemory, EmptyBus } from "./memory.js";
 import { S } from "./state.js";
 
 /** Where RAM starts on the bare machine (as on the virt board). */
@@ -68,10 +68,11 @@ export class BareMachine {
 
   constructor(options: BareMachineOptions = {}) {
     const size = options.ramSize ?? 64 * 1024 * 1024;
-    this.ram = new Uint8Array(size);
-    this.view = new DataView(this.ram.buffer);
+    const { ram, arena } = allocateGuestMemory(size);
+    this.ram = ram;
+    this.view = new DataView(ram.buffer, ram.byteOffset, ram.length);
     this.hart = new Hart({
-      memory: { ram: this.ram, ramBase: BARE_RAM_BASE, bus: new EmptyBus() },
+      memory: { ram, ramBase: BARE_RAM_BASE, bus: new EmptyBus(), ...(arena ? { arena } : {}) },
       pmpEntries: options.pmpEntries ?? 0,
       ...(options.isaProfile ? { isaProfile: options.isaProfile } : {}),
       hypervisor: options.hypervisor ?? false,

@@ -49,13 +49,34 @@ import { executeFloat } from "./fp-exec.js";
 import { Fpu } from "./fpu.js";
 import { GuestExitControls, GuestInstruction, GuestStat } from "./guest.js";
 import {
+  JW_BLOCKS_HI,
+  JW_BLOCKS_LO,
+  JW_PC_HI,
+  JW_PC_KIND,
+  JW_PC_LO,
+  JW_RESV,
+  JW_SIZE,
+  ST_JW,
+  ST_X,
+  stateBytes,
+  TLB_ARRAYS,
+  tlbOffset,
+} from "./jit/layout.js";
+import {
   BlockTranslator,
   SAMPLE_STEPS,
   type SensitiveRewriter,
   type TranslationOptions,
   type TranslatorHost,
 } from "./jit/translator.js";
-import type { DeviceBus, HartMemory } from "./memory.js";
+import {
+  ARENA_REGION_SLOTS,
+  arenaStateBytes,
+  type DeviceBus,
+  HART_STATE_BYTES,
+  type HartMemory,
+  type WasmArena,
+} from "./memory.js";
 import { K, S } from "./state.js";
 
 /** Interpreter operations. Numbers are internal (the decode cache stores them). */
@@ -387,7 +408,14 @@ export interface HartOptions {
 /** A RISC-V RV64GC hart. */
 export class Hart {
   /** Integer registers as (lo, hi) pairs; index 64/65 is the sink for writes to x0. */
-  readonly x = new Int32Array(66);
+  readonly x: Int32Array;
+  /**
+   * The words translated code leaves for the dispatcher and the LR
+   * reservation (slots JW_*), beside the registers in the state block.
+   */
+  private readonly jw: Int32Array;
+  /** The WebAssembly memory holding RAM and this hart's state, if any (translated code is then WebAssembly). */
+  readonly arena: WasmArena | null;
   /** The floating-point unit and its register file. */
   readonly fpu: Fpu;
   /** CSR state, by the slots of {@link S}. */
@@ -419,7 +447,7 @@ export class Hart {
   /** Virtualization mode V (H extension): 1 in VS-mode and VU-mode. Change it with {@link setMode}. */
   virt = 0;
   /** Whether the hart implements the H extension (option `hypervisor`). */
-  readonly hypervisor: boolean = false;
+  readonly hypervisor: boolean;
   /** mhartid. */
   readonly hartId: number;
   /** Steps per tick of the time CSR. */
@@ -513,9 +541,6 @@ export class Hart {
   /** Word B of a freshly decoded (possibly uncacheable) instruction. */
   private decB = 0;
 
-  // LR/SC reservation (a RAM offset; -1 when none).
-  private reservation = -1;
-
   /** Set when the inner loop must stop to re-check interrupts, translation and exits. */
   private resync = false;
   /** Steps executed in the current inner loop, for counters read mid-run (internal). */
@@ -556,6 +581,41 @@ export class Hart {
     }
     this.ram = ram;
     this.ramBase = ramBase;
+    this.hypervisor = options.hypervisor ?? false;
+    const tlbEntries = (this.hypervisor ? GUEST_SETS : HOST_SETS) * TLB_SIZE;
+    // The state block: in the WebAssembly memory beside RAM when the machine gave one, else on its own.
+    const arena = options.memory.arena;
+    let state: ArrayBuffer;
+    let base = 0;
+    if (
+      arena !== undefined &&
+      arena.memory.buffer === ram.buffer &&
+      arena.stateOffset % 8 === 0 &&
+      arena.stateOffset >= ram.byteOffset + ram.length &&
+      arena.stateOffset + arenaStateBytes(ram.length) <= ram.buffer.byteLength &&
+      stateBytes(tlbEntries) <= HART_STATE_BYTES
+    ) {
+      state = ram.buffer;
+      base = arena.stateOffset;
+      this.arena = arena;
+    } else {
+      state = new ArrayBuffer(stateBytes(tlbEntries));
+      this.arena = null;
+    }
+    this.x = new Int32Array(state, base + ST_X, 66);
+    this.jw = new Int32Array(state, base + ST_JW, JW_SIZE);
+    this.jw[JW_RESV] = -1;
+    const tlb = (name: (typeof TLB_ARRAYS)[number]): Int32Array =>
+      new Int32Array(state, base + tlbOffset(TLB_ARRAYS.indexOf(name), tlbEntries), tlbEntries);
+    this.itag = tlb("itag");
+    this.itagHi = tlb("itagHi");
+    this.ioff = tlb("ioff");
+    this.rtag = tlb("rtag");
+    this.rtagHi = tlb("rtagHi");
+    this.roff = tlb("roff");
+    this.wtag = tlb("wtag");
+    this.wtagHi = tlb("wtagHi");
+    this.woff = tlb("woff");
     this.ramSize = ram.length;
     this.bus = bus;
     this.ram8 = new Int8Array(ram.buffer, ram.byteOffset, ram.length);
@@ -569,17 +629,6 @@ export class Hart {
     this.stepsPerTick = options.stepsPerTick ?? 10;
     this.pmpEntries = options.pmpEntries ?? 16;
     this.isaProfile = options.isaProfile ?? STANDARD_PROFILE;
-    this.hypervisor = options.hypervisor ?? false;
-    const tlbEntries = (this.hypervisor ? GUEST_SETS : HOST_SETS) * TLB_SIZE;
-    this.itag = new Int32Array(tlbEntries);
-    this.itagHi = new Int32Array(tlbEntries);
-    this.ioff = new Int32Array(tlbEntries);
-    this.rtag = new Int32Array(tlbEntries);
-    this.rtagHi = new Int32Array(tlbEntries);
-    this.roff = new Int32Array(tlbEntries);
-    this.wtag = new Int32Array(tlbEntries);
-    this.wtagHi = new Int32Array(tlbEntries);
-    this.woff = new Int32Array(tlbEntries);
     for (const o of this.isaProfile.nonTrapping) {
       // Only U-mode (V=0) overrides apply: the profiles define none for VS or VU.
       if (o.mode !== "U") continue;
@@ -651,9 +700,30 @@ export class Hart {
       decodedB: () => this.decB,
       load: (lo, hi, a, vLo, off, vHi, n, k) => this.jitLoad(lo, hi, a, vLo | off, vHi, n + k) !== 0,
       store: (lo, hi, a, vLo, off, vHi, n, k) => this.jitStore(lo, hi, a, vLo | off, vHi, n + k) !== 0,
-      clearReservation: () => {
-        this.reservation = -1;
-      },
+      jitWords: this.jw,
+      ...(this.arena !== null
+        ? {
+            wasm: {
+              arena: this.arena,
+              ramOffset: this.ram.byteOffset,
+              tlbEntries: this.rtag.length,
+              nextSlot: new Int32Array(
+                this.arena.memory.buffer,
+                this.arena.stateOffset + HART_STATE_BYTES,
+                ARENA_REGION_SLOTS,
+              ),
+              directory: new Int32Array(
+                this.arena.memory.buffer,
+                this.arena.stateOffset + HART_STATE_BYTES + ARENA_REGION_SLOTS * 4,
+                (this.ramSize >>> 12) * 2,
+              ),
+              load: (lo, hi, a, pcLo, pcHi, steps) => this.jitLoad(lo, hi, a, pcLo, pcHi, steps),
+              store: (lo, hi, a, pcLo, pcHi, steps) => this.jitStore(lo, hi, a, pcLo, pcHi, steps),
+              system: (a, b, pcLo, pcHi, steps) => this.jitSystem(a, b, pcLo, pcHi, steps),
+              blocksExecuted: () => (this.jw[JW_BLOCKS_LO]! >>> 0) + this.jw[JW_BLOCKS_HI]! * 2 ** 32,
+            },
+          }
+        : {}),
       executed: (page, slot) => {
         const c = this.codeCache[page];
         return c !== undefined && c[slot << 1] !== 0;
@@ -670,6 +740,8 @@ export class Hart {
       },
     };
     this.jit = new BlockTranslator(host, options, rewriter);
+    this.jw[JW_BLOCKS_LO] = 0;
+    this.jw[JW_BLOCKS_HI] = 0;
     return this.jit;
   }
 
@@ -688,7 +760,7 @@ export class Hart {
     this.priv = PRV_M;
     this.virt = 0;
     this.setPc(pc);
-    this.reservation = -1;
+    this.jw[JW_RESV] = -1;
     this.exc = 0;
     this.haltRequested = false;
     this.flushTlb();
@@ -722,15 +794,15 @@ export class Hart {
    * guest itself, instead of letting the hart deliver it, calls this).
    */
   clearReservation(): void {
-    this.reservation = -1;
+    this.jw[JW_RESV] = -1;
   }
 
   /** The LR reservation as a RAM offset, -1 when none (snapshots save and restore it). */
   get reservationOffset(): number {
-    return this.reservation;
+    return this.jw[JW_RESV]!;
   }
   set reservationOffset(off: number) {
-    this.reservation = Number.isInteger(off) && off >= -1 && off < this.ramSize ? off : -1;
+    this.jw[JW_RESV] = Number.isInteger(off) && off >= -1 && off < this.ramSize ? off : -1;
   }
 
   /** Ask a running hart to stop at the next instruction boundary (from a device callback). */
@@ -1029,7 +1101,7 @@ export class Hart {
     const deleg = interrupt ? c[S.MIDELEG]! : c[S.MEDELEG]!;
     const prev = this.priv;
     let ms = c[S.MSTATUS]!;
-    this.reservation = -1;
+    this.jw[JW_RESV] = -1;
     this.trapStats[interrupt ? TRAP_STATS_INTERRUPT + cause : cause]! += 1;
     if (prev <= PRV_S && ((deleg >>> cause) & 1) !== 0) {
       c[S.SCAUSE] = cause;
@@ -1078,7 +1150,7 @@ export class Hart {
     this.trapGpaHi = 0;
     this.trapTinst = 0;
     let ms = c[S.MSTATUS]!;
-    this.reservation = -1;
+    this.jw[JW_RESV] = -1;
     this.trapStats[interrupt ? TRAP_STATS_INTERRUPT + cause : cause]! += 1;
     const deleg = interrupt ? c[S.MIDELEG]! : c[S.MEDELEG]!;
     if (prev <= PRV_S && ((deleg >>> cause) & 1) !== 0) {
@@ -1936,7 +2008,7 @@ export class Hart {
       if (flags & PF_CODE) this.invalidateCodePage(page);
       if (flags & PF_WATCH && this.onWatchedStore) this.onWatchedStore(off + this.ramBase, size);
     }
-    if (this.reservation >= 0 && (off & ~7) === (this.reservation & ~7)) this.reservation = -1;
+    if (this.jw[JW_RESV]! >= 0 && (off & ~7) === (this.jw[JW_RESV]! & ~7)) this.jw[JW_RESV] = -1;
   }
 
   /** Drop the decode cache of RAM page `page` (its bytes changed). */
@@ -1961,8 +2033,8 @@ export class Hart {
   ramChanged(pa: number, length: number): void {
     const start = Math.max(0, pa - this.ramBase);
     const end = Math.min(this.ramSize, pa - this.ramBase + length);
-    const r = this.reservation;
-    if (r >= 0 && (r & ~7) < end && (r | 7) >= start) this.reservation = -1;
+    const r = this.jw[JW_RESV]!;
+    if (r >= 0 && (r & ~7) < end && (r | 7) >= start) this.jw[JW_RESV] = -1;
     for (let page = start >>> 12; page << 12 < end; page++) {
       if (this.pageFlags[page]! & PF_CODE) this.invalidateCodePage(page);
     }
@@ -2576,7 +2648,7 @@ export class Hart {
                 ram32[off >> 2] = x[r2]!;
                 ram32[(off >> 2) + 1] = x[r2 | 1]!;
             }
-            if (this.reservation >= 0 && ((off ^ this.reservation) & ~7) === 0) this.reservation = -1;
+            if (this.jw[JW_RESV]! >= 0 && ((off ^ this.jw[JW_RESV]!) & ~7) === 0) this.jw[JW_RESV] = -1;
           } else {
             this.pcLo = pcLo;
             this.pcHi = pcHi;
@@ -2911,9 +2983,26 @@ export class Hart {
         region = jit.lookup(page, ctx, off);
       sample = false;
       if (region !== null) {
-        const steps = region.fn(off, Math.min(limit - n, REGION_SLICE), this.pcLo & PAGE_MASK, this.pcHi);
+        let steps: number;
+        if (region.wasm) {
+          // WebAssembly: the dispatcher's loop chains from region to region (whatever the page, while
+          // the fetch TLB maps it) and leaves the pc in the jit words, unless a slow path left it here.
+          steps = jit.runWasm(region, off, limit - n, this.pcLo & PAGE_MASK, this.pcHi, this.dBase);
+          if (this.jw[JW_PC_KIND] !== 1) {
+            this.pcLo = this.jw[JW_PC_LO]!;
+            this.pcHi = this.jw[JW_PC_HI]!;
+          }
+        } else
+          steps = region.fn(
+            off,
+            Math.min(limit - n, REGION_SLICE),
+            this.pcLo & PAGE_MASK,
+            this.pcHi,
+            this.dBase,
+          );
         if (steps !== 0) {
           jit.hits++;
+          jit.steps += steps;
           const short = this.jitShort;
           this.jitShort = 0;
           this.finishRun(steps, steps - short, mode);
@@ -2930,6 +3019,7 @@ export class Hart {
       // Untranslated code: a stretch of the interpreter, which hands back at translated code.
       const want = Math.min(limit - n, region === null ? SAMPLE_STEPS : MISS_CHUNK);
       const k = this.interpret(want);
+      if (uniform) jit.credit(page, k);
       n += k;
       if (this.jitPageStop) {
         this.jitPageStop = false;
@@ -3711,7 +3801,7 @@ export class Hart {
       const v = this.ram32[off >> 2]!;
       x[rd] = v;
       x[rd | 1] = dbl ? this.ram32[(off >> 2) + 1]! : v >> 31;
-      this.reservation = off;
+      this.jw[JW_RESV] = off;
       return SYS_NEXT;
     }
     const pa = this.dataPa(lo, hi, size, ACC_STORE);
@@ -3724,8 +3814,8 @@ export class Hart {
     const i = off >> 2;
     const ram32 = this.ram32;
     if (op === O.SC_W || op === O.SC_D) {
-      const ok = this.reservation === off;
-      this.reservation = -1;
+      const ok = this.jw[JW_RESV]! === off;
+      this.jw[JW_RESV] = -1;
       if (ok) {
         ram32[i] = x[r2]!;
         if (dbl) ram32[i + 1] = x[r2 | 1]!;

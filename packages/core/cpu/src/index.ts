@@ -45,5 +45,12 @@ export {
   type TranslationOptions,
   type TranslationStats,
 } from "./jit/translator.js";
-export { type DeviceBus, EmptyBus, type HartMemory } from "./memory.js";
+export {
+  allocateGuestMemory,
+  type DeviceBus,
+  EmptyBus,
+  HART_STATE_BYTES,
+  type HartMemory,
+  type WasmArena,
+} from "./memory.js";
 export { K as CounterSlot, S as CsrSlot } from "./state.js";

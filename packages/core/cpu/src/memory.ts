@@ -44,4 +44,69 @@ export interface HartMemory {
   readonly ramBase: number;
   /** Devices. */
   readonly bus: DeviceBus;
+  /**
+   * The WebAssembly memory whose buffer holds `ram` and, at `stateOffset`,
+   * {@link HART_STATE_BYTES} for the hart's own state (registers, TLBs), so
+   * that translated code compiled to WebAssembly works on both directly
+   * ({@link allocateGuestMemory} makes one). Without it the translator
+   * generates JavaScript.
+   */
+  readonly arena?: WasmArena;
+}
+
+/** A WebAssembly memory shared by guest RAM and a hart's state (see {@link HartMemory.arena}). */
+export interface WasmArena {
+  /** A `WebAssembly.Memory` that never grows (growing would detach the views over it). */
+  readonly memory: { readonly buffer: ArrayBuffer };
+  /**
+   * Byte offset of the hart's state in the memory: a multiple of 8, clear of
+   * RAM, with {@link arenaStateBytes} bytes for a RAM of its size.
+   */
+  readonly stateOffset: number;
+}
+
+/** Bytes of hart state (registers, translated code's exit words, TLBs) at the start of the state area. */
+export const HART_STATE_BYTES = 65536;
+
+/** Translated regions a WebAssembly arena can chain between (function table slots). */
+export const ARENA_REGION_SLOTS = 65536;
+
+/**
+ * Bytes of a hart's state area in a {@link WasmArena} for `ramBytes` of RAM:
+ * the state ({@link HART_STATE_BYTES}), the translator's next-region links
+ * (4 bytes per region slot), then its directory (8 bytes per RAM page: which
+ * translated region runs the page's code), for chaining between regions.
+ */
+export function arenaStateBytes(ramBytes: number): number {
+  return HART_STATE_BYTES + ARENA_REGION_SLOTS * 4 + (ramBytes >>> 12) * 8;
+}
+
+/** The part of the WebAssembly JavaScript API used here (no DOM types in isomorphic builds). */
+interface WasmMemoryApi {
+  Memory: new (descriptor: { initial: number; maximum: number }) => { readonly buffer: ArrayBuffer };
+}
+
+/**
+ * `size` bytes of zeroed guest memory (RAM plus any VMM-private RAM after it,
+ * a multiple of 4096). Where the runtime has WebAssembly it lives in a
+ * `WebAssembly.Memory` of fixed size with room for one hart's state area
+ * after it, returned as the `arena` to give the hart; elsewhere in a plain
+ * buffer.
+ */
+export function allocateGuestMemory(size: number): { ram: Uint8Array; arena?: WasmArena } {
+  const api = (globalThis as { WebAssembly?: WasmMemoryApi }).WebAssembly;
+  if (api !== undefined && size > 0 && size % 4096 === 0) {
+    const pages = Math.ceil((size + arenaStateBytes(size)) / 65536);
+    // At most 4 GiB (a 32-bit WebAssembly memory); hvkit's RAM is at most 2 GiB.
+    if (pages <= 65536) {
+      try {
+        const memory = new api.Memory({ initial: pages, maximum: pages });
+        const stateOffset = pages * 65536 - arenaStateBytes(size);
+        return { ram: new Uint8Array(memory.buffer, 0, size), arena: { memory, stateOffset } };
+      } catch {
+        // The runtime could not reserve it: plain memory (the translator then generates JavaScript).
+      }
+    }
+  }
+  return { ram: new Uint8Array(size) };
 }

@@ -5,7 +5,7 @@
  * The board wires the devices, generates the devicetree that describes them,
  * and runs the hart in slices bounded by the next timer event.
  */
-import { CsrSlot, ExitReason, Hart, Irq } from "@hvkit/cpu";
+import { allocateGuestMemory, CsrSlot, ExitReason, Hart, Irq } from "@hvkit/cpu";
 import type { IsaProfile } from "@hvkit/isa";
 import { Bus } from "./bus.js";
 import type { Device, IrqLine, Stateful } from "./device.js";
@@ -256,11 +256,12 @@ export class VirtBoard {
         `${slots.length} virtio devices given; the board has ${VIRT_MEMORY_MAP.virtio.count} virtio-mmio slots`,
       );
     }
-    const all = new Uint8Array(ramSize + hidden);
+    // RAM in a WebAssembly memory where there is one: translated code compiled to WebAssembly runs on it.
+    const { ram: all, arena } = allocateGuestMemory(ramSize + hidden);
     this.ram = all.subarray(0, ramSize);
     this.hiddenRam = all.subarray(ramSize);
     this.hart = new Hart({
-      memory: { ram: all, ramBase: this.ramBase, bus: this.bus },
+      memory: { ram: all, ramBase: this.ramBase, bus: this.bus, ...(arena ? { arena } : {}) },
       stepsPerTick: spt,
       pmpEntries: config.pmpEntries ?? 16,
       ...(config.isaProfile ? { isaProfile: config.isaProfile } : {}),

@@ -30,7 +30,9 @@
  * instructions + traps), so the dispatcher can switch between the two at any
  * instruction and the guest cannot tell which one ran it.
  */
+import { JW_RESV } from "./layout.js";
 import { RUNTIME_HELPERS } from "./runtime.js";
+import { WasmBackend, type WasmHost, wasmApi } from "./wasm.js";
 
 /** Most instructions in one block: a block is the unit of the step budget check, so a long one only costs a late check. */
 const MAX_BLOCK = 64;
@@ -45,18 +47,34 @@ const MAX_BLOCK = 64;
  */
 const MAX_REGION_INSNS = 96;
 
-/** A compiled region: `(offset, budget, page VA low, VA high) -> steps`; pc is left in the hart. */
-export type RegionFunction = (offset: number, budget: number, vLo: number, vHi: number) => number;
+/**
+ * A compiled region: `(offset, budget, page VA low, VA high, TLB set base)
+ * -> steps`. The JavaScript backend leaves the pc in the hart; the
+ * WebAssembly backend in the jit words (see layout.ts), unless a slow path
+ * left it in the hart.
+ */
+export type RegionFunction = (
+  offset: number,
+  budget: number,
+  vLo: number,
+  vHi: number,
+  dBase: number,
+) => number;
+
+/** Code generators: WebAssembly where the hart's state is in a WebAssembly memory, else JavaScript. */
+export type TranslationBackend = "wasm" | "js";
 
 /** Tuning of the translator. */
 export interface TranslationOptions {
   /**
-   * Samples (one per {@link SAMPLE_STEPS} interpreted steps) a physical page
-   * collects before its code is translated; 0 translates at the first
-   * visit. Cold code stays with the interpreter: V8 runs freshly generated
-   * code unoptimized (~10 MIPS measured here, against ~100 for the
-   * interpreter) until it has compiled it, so only code that runs long
-   * repays its translation. Default {@link DEFAULT_HOT_THRESHOLD}.
+   * Steps the interpreter runs from a physical page, in units of
+   * {@link SAMPLE_STEPS}, before the page's code is profiled for
+   * translation; 0 translates at the first visit. Cold code stays with the
+   * interpreter: only code that runs long repays its translation. Default
+   * 128 with the WebAssembly backend, {@link DEFAULT_HOT_THRESHOLD} with the
+   * JavaScript one (V8 runs freshly generated JavaScript unoptimized, ~10
+   * MIPS measured here against ~100 for the interpreter, until it has
+   * compiled it).
    */
   readonly threshold?: number;
   /** Entries at one untranslated offset of a translated page before it is profiled again. Default 16. */
@@ -76,11 +94,20 @@ export interface TranslationOptions {
   readonly discovery?: "executed" | "static";
   /** Most translated guest instructions kept; the oldest regions are evicted beyond it. Default 2^20. */
   readonly capacity?: number;
+  /**
+   * The code generator: "wasm" (default where the hart has a WebAssembly
+   * arena, see `allocateGuestMemory`) or "js". Without an arena, or where
+   * the runtime refuses to compile modules, the translator generates
+   * JavaScript.
+   */
+  readonly backend?: TranslationBackend;
 }
 
 /**
- * Default hotness threshold, in samples (one per {@link SAMPLE_STEPS}
- * interpreted steps: 256 samples are ~256 K steps run on the page).
+ * Default hotness threshold of the JavaScript backend, in units of
+ * {@link SAMPLE_STEPS} interpreted steps (256: ~256 K steps run on the page).
+ * (Measured when hotness was counted in samples, a stretch of the interpreter
+ * ending on the page; it is now the steps each stretch ran from the page.)
  * Measured on Debian's boot (2 cores, Node 20, one boot each, wall time):
  * thresholds 16, 64, 128 and 256 all landed within the noise of this busy
  * machine (15-18 s against 14-15 s for the interpreter); 256 translated the
@@ -114,6 +141,26 @@ export const DEFAULT_PROFILE_STEPS = 32768;
  */
 const HOT_SHARE = 64;
 const HOT_MIN = 1024;
+
+/**
+ * The WebAssembly backend's tuning. V8 compiles a module with its baseline
+ * compiler (Liftoff) at ~6 us per guest instruction on the main thread and
+ * tiers hot functions up on background threads, with no deoptimization, so
+ * translating pays off after a few hundred executions, not the JavaScript
+ * backend's tens of thousands. Measured on Debian's boot (`pnpm
+ * bench:boot-cpu`, 2 cores, load 2.5-3, main-thread CPU / wall to BOOT-OK):
+ * threshold 256, HOT_MIN 64, HOT_SHARE 256, regions of 256: 7.3 / 8.0 s;
+ * threshold 128, HOT_MIN 32: 5.9-6.1 / 7.4-7.8 s; threshold 64, HOT_MIN 16,
+ * HOT_SHARE 512: 6.7 / 8.9 s (more background compiling); HOT_MIN 128: 8.5 /
+ * 9.2 s; regions of 96 (more misses between regions): 8.8 / 10.1 s. One
+ * region per page, rebuilt whole as more of it got hot, was slower still
+ * (V8's optimizing compiler on functions of a thousand instructions, again
+ * at each rebuild: 11.3 s main thread, 36 s on all threads).
+ */
+const WASM_HOT_THRESHOLD = 128;
+const WASM_HOT_MIN = 32;
+const WASM_HOT_SHARE = 256;
+const WASM_REGION_INSNS = 256;
 /** Environment names every region uses: the prologue, the epilogue and the shared slow path. */
 const ALWAYS_USED = new Set(["H", "JS", "LD", "ST"]);
 /** Most regions per page and context. */
@@ -147,6 +194,8 @@ export interface TranslationStats {
   misses: number;
   /** Blocks executed in translated code. */
   blocksExecuted: number;
+  /** Steps (instructions, and the traps among them) run by translated code; the interpreter ran the rest. */
+  steps: number;
   /** Block-to-block transitions inside translated code (chained, no dispatcher). */
   chained: number;
   /** Pages whose translations were dropped because their bytes changed. */
@@ -249,8 +298,16 @@ export interface TranslatorHost {
     n: number,
     k: number,
   ): boolean;
-  /** Drop the LR reservation (a store hit it). */
-  clearReservation(): void;
+  /** The hart's jit words (see layout.ts): the LR reservation among them. */
+  readonly jitWords: Int32Array;
+  /** What the WebAssembly backend needs, when the hart's state is in a WebAssembly arena. */
+  readonly wasm?: Pick<
+    WasmHost,
+    "arena" | "ramOffset" | "tlbEntries" | "directory" | "nextSlot" | "load" | "store" | "system"
+  > & {
+    /** Blocks executed by WebAssembly code so far (counted in the jit words). */
+    blocksExecuted(): number;
+  };
   /** Whether the instruction at `slot` of `page` has been decoded (has run, or been translated). */
   executed(page: number, slot: number): boolean;
   /**
@@ -262,12 +319,52 @@ export interface TranslatorHost {
   mark(page: number, slot: number, kind: number): void;
 }
 
+/** One instruction of a block, as decoded (what the WebAssembly backend generates code from). */
+export interface BlockInsn {
+  /** Decode-cache words. */
+  readonly a: number;
+  readonly b: number;
+  /** Byte offset in the page. */
+  readonly off: number;
+  /** 2 or 4 bytes. */
+  readonly len: number;
+  /** Steps of the block up to and including this instruction. */
+  readonly k: number;
+  /** The rewriter's inline emulation, for a sensitive instruction it rewrote inline. */
+  readonly inline?: { readonly code: string; readonly callout?: string };
+}
+
+/**
+ * How a block ends: "link" goes on at `target` (the next instruction, or the
+ * in-page target of its last instruction, a jal), "far" at the last
+ * instruction's pc + `imm` (a jal out of the page), "branch" at `target` or
+ * pc + `imm` when `far` if its last instruction's condition holds and at
+ * `fall` otherwise, "jalr" where its last instruction jumps, "none" never
+ * (its last instruction always leaves the block).
+ */
+export type BlockEnd =
+  | { readonly kind: "link"; readonly target: number }
+  | { readonly kind: "far"; readonly imm: number }
+  | {
+      readonly kind: "branch";
+      readonly target: number;
+      readonly far: boolean;
+      readonly imm: number;
+      readonly fall: number;
+    }
+  | { readonly kind: "jalr" }
+  | { readonly kind: "none" };
+
 /** A translated basic block (translation-time record). */
-interface Block {
+export interface Block {
   /** Byte offset in the page. */
   readonly off: number;
   /** Instructions. */
   readonly count: number;
+  /** The instructions, decoded. */
+  readonly insns: readonly BlockInsn[];
+  /** How it ends. */
+  readonly end: BlockEnd;
   /** Body (JavaScript) without its terminator. */
   readonly body: string;
   /** Registers (bit per register) the body keeps in locals. */
@@ -284,7 +381,7 @@ export class Region {
   readonly idx = new Uint16Array(2048);
   /** Entries at untranslated offsets of the page, by halfword offset (kept by the page's first region). */
   readonly misses = new Uint8Array(2048);
-  /** Samples in untranslated code of the page since its last region was built (kept by the first region). */
+  /** Steps interpreted on the page since its last region was built (kept by the first region). */
   sampled = 0;
   /** The blocks, in block-number order (index + 1). */
   blocks: Block[] = [];
@@ -292,6 +389,10 @@ export class Region {
   instructions = 0;
   /** The compiled function. */
   fn: RegionFunction = noRegion;
+  /** The function is WebAssembly, run through the dispatcher's loop from its table slot. */
+  wasm = false;
+  /** The WebAssembly function's slot in the backend's table, -1 when none. */
+  slot = -1;
   /** Next region of the same page (another context, or a region of later misses). */
   next: Region | null = null;
   /** Still in the cache. */
@@ -332,6 +433,8 @@ const NAMES_SYSTEM = [
 export class BlockTranslator {
   /** Dispatcher entries into translated code (counted by the hart). */
   hits = 0;
+  /** Steps run by translated code (counted by the hart). */
+  steps = 0;
   private misses = 0;
   private blocks = 0;
   private instructions = 0;
@@ -343,8 +446,8 @@ export class BlockTranslator {
   private readonly executed = new Float64Array(1);
   /** Regions by RAM page (a chain per page: contexts and overflow regions). */
   readonly regions: (Region | null)[];
-  /** Page entries while cold (hotness), by RAM page. */
-  readonly heat: Uint16Array;
+  /** Steps interpreted on the page while it has no translations (hotness), by RAM page. */
+  readonly heat: Float64Array;
   /** Profiles of the page in a row that found nothing new to translate, by RAM page: the next needs 2^backoff times the samples. */
   private readonly backoff: Uint8Array;
   /** Entries before a page is translated. */
@@ -382,6 +485,12 @@ export class BlockTranslator {
   /** The factory's parameter names and values (fixed). */
   private readonly names: string[];
   private readonly values: unknown[];
+  /** The WebAssembly backend, or null (JavaScript). */
+  private wasmBackend: WasmBackend | null = null;
+  /** Most instructions in one region, and what a profile finds hot (see {@link MAX_REGION_INSNS}, {@link HOT_MIN}). */
+  private regionInsns = MAX_REGION_INSNS;
+  private hotMin = HOT_MIN;
+  private hotShare = HOT_SHARE;
 
   constructor(
     host: TranslatorHost,
@@ -390,7 +499,6 @@ export class BlockTranslator {
   ) {
     this.host = host;
     this.op = host.ops;
-    this.threshold = Math.max(0, Math.min(0xffff, options.threshold ?? DEFAULT_HOT_THRESHOLD));
     this.missThreshold = Math.max(1, Math.min(255, options.missThreshold ?? 16));
     this.staticDiscovery = options.discovery === "static";
     this.profileSteps = Math.max(0, options.profileSteps ?? DEFAULT_PROFILE_STEPS);
@@ -399,7 +507,7 @@ export class BlockTranslator {
     this.regions = new Array(host.pages).fill(null);
     this.profiles = new Array(host.pages).fill(null);
     this.profiled = new Float64Array(host.pages);
-    this.heat = new Uint16Array(host.pages);
+    this.heat = new Float64Array(host.pages);
     this.backoff = new Uint8Array(host.pages);
     for (const n of NAMES_STOP) this.stopOps[this.op[n]!] = 1;
     for (const n of NAMES_SYSTEM) this.systemOps[this.op[n]!] = 1;
@@ -418,12 +526,12 @@ export class BlockTranslator {
       wtagHi: host.wtagHi,
       woff: host.woff,
       JS: this.executed,
+      JW: host.jitWords,
       // Slow paths as calls of plain functions with plain arguments. V8 still wants type feedback
       // for a call (measured: an optimized region deoptimizes at a call that never ran), so a
       // region has one load and one store call, shared by all its loads and stores.
       LD: host.load,
       ST: host.store,
-      CR: host.clearReservation,
       ...RUNTIME_HELPERS,
     };
     if (rewriter) {
@@ -434,11 +542,36 @@ export class BlockTranslator {
     }
     this.names = Object.keys(env);
     this.values = Object.values(env);
+    const api = wasmApi();
+    if (options.backend !== "js" && host.wasm !== undefined && api !== undefined) {
+      try {
+        this.wasmBackend = new WasmBackend(api, {
+          ...host.wasm,
+          ops: host.ops,
+          stops: this.stopOps,
+          envNames: this.names,
+          envValues: this.values,
+        });
+        this.backend = "wasm";
+        this.regionInsns = WASM_REGION_INSNS;
+        this.hotMin = WASM_HOT_MIN;
+        this.hotShare = WASM_HOT_SHARE;
+      } catch (e) {
+        // As in compile: a runtime that refuses to compile modules here gets JavaScript.
+        const name = (e as { name?: unknown }).name;
+        if (name === "CompileError" || name === "LinkError") throw e;
+      }
+    }
+    const threshold = this.backend === "wasm" ? WASM_HOT_THRESHOLD : DEFAULT_HOT_THRESHOLD;
+    this.threshold = Math.max(0, Math.min(0xffff, options.threshold ?? threshold));
   }
+
+  /** The code generator in use. */
+  backend: TranslationBackend = "js";
 
   /** The counters. */
   get stats(): TranslationStats {
-    const executed = this.executed[0]!;
+    const executed = this.executed[0]! + (this.host.wasm?.blocksExecuted() ?? 0);
     return {
       blocks: this.blocks,
       instructions: this.instructions,
@@ -446,6 +579,7 @@ export class BlockTranslator {
       hits: this.hits,
       misses: this.misses,
       blocksExecuted: executed,
+      steps: this.steps,
       chained: Math.max(0, executed - this.hits),
       invalidations: this.invalidations,
       evictions: this.evictions,
@@ -503,20 +637,14 @@ export class BlockTranslator {
       head ??= r;
       count++;
     }
-    const backoff = this.backoff[page]!;
+    const backoff = 2 ** this.backoff[page]!;
     if (head === null) {
-      if (!sample && this.threshold > 0) return false;
-      const h = this.heat[page]!;
-      if (h < Math.min(0xffff, this.threshold << backoff)) {
-        this.heat[page] = h + 1;
-        return false;
-      }
+      if (this.threshold > 0 && this.heat[page]! < this.threshold * SAMPLE_STEPS * backoff) return false;
     } else {
       if (count >= MAX_REGIONS_PER_PAGE) return false;
-      if (sample) {
-        if (++head.sampled < MISS_SAMPLES << backoff) return false;
-        head.sampled = 0;
-      } else {
+      if (head.sampled >= MISS_SAMPLES * SAMPLE_STEPS * backoff) head.sampled = 0;
+      else {
+        if (sample) return false;
         const slot = off >>> 1;
         const m = head.misses[slot]! + 1;
         if (m < this.missThreshold) {
@@ -551,6 +679,18 @@ export class BlockTranslator {
     }
     this.fifo.push(r);
     return r;
+  }
+
+  /**
+   * Internal (the dispatcher): the interpreter ran `steps` steps from RAM
+   * page `page` (a stretch that started there; it may have gone on to other
+   * pages). Hotness is interpreted steps, so code entered often but briefly
+   * (between translated blocks) gets hot as surely as long-running code.
+   */
+  credit(page: number, steps: number): void {
+    this.heat[page]! += steps;
+    const r = this.regions[page]!;
+    if (r !== null) r.sampled += steps;
   }
 
   /** Start counting the executions of every instruction of RAM page `page` that has run (and is not translated). */
@@ -592,7 +732,7 @@ export class BlockTranslator {
     const counts = this.stopProfile(page);
     let max = 0;
     for (let slot = 0; slot < 2048; slot++) if (counts[slot]! > max) max = counts[slot]!;
-    const min = Math.max(HOT_MIN, max / HOT_SHARE);
+    const min = Math.max(this.hotMin, max / this.hotShare);
     // Roots: hot instructions that do not start a block already, hottest first.
     const roots: number[] = [];
     for (let slot = 0; slot < 2048; slot++) {
@@ -604,8 +744,9 @@ export class BlockTranslator {
       this.heat[page] = 0;
       return;
     }
-    this.backoff[page] = 0;
     roots.sort((a, b) => counts[b]! - counts[a]!);
+    const include = (o: number): boolean => counts[o >>> 1]! >= min;
+    this.backoff[page] = 0;
     let head: Region | null = null;
     let count = 0;
     for (let r = this.regions[page]; r !== null; r = r.next) {
@@ -615,7 +756,6 @@ export class BlockTranslator {
     }
     // As many regions as the hot code needs (a page of unrolled code is more than one region).
     const covered = new Uint8Array(2048);
-    const include = (o: number): boolean => counts[o >>> 1]! >= min;
     let rest = roots;
     while (rest.length > 0 && count < MAX_REGIONS_PER_PAGE) {
       const r = this.newRegion(page, ctx, head);
@@ -629,6 +769,16 @@ export class BlockTranslator {
       count++;
       if (!r.live) break;
       rest = rest.filter((slot) => covered[slot] === 0);
+    }
+  }
+
+  /** Take region `r` out of its page's chain. */
+  private unlink(r: Region): void {
+    let p = this.regions[r.page] ?? null;
+    if (p === r) this.regions[r.page] = r.next;
+    else {
+      while (p !== null && p.next !== r) p = p.next;
+      if (p !== null) p.next = r.next;
     }
   }
 
@@ -646,6 +796,38 @@ export class BlockTranslator {
       r = r.next;
     }
     this.regions[page] = null;
+    this.syncDirectory(page);
+  }
+
+  /**
+   * WebAssembly: point the directory entry of RAM page `page` at its first
+   * live region (the one the dispatcher's loop chains to), or at none.
+   */
+  private syncDirectory(page: number): void {
+    const dir = this.host.wasm?.directory;
+    if (dir === undefined) return;
+    const next = this.host.wasm!.nextSlot;
+    let head: Region | null = null;
+    let last: Region | null = null;
+    for (let r = this.regions[page] ?? null; r !== null; r = r.next) {
+      if (!r.live || r.slot < 0) continue;
+      if (head === null) head = r;
+      else if (r.ctx !== head.ctx) continue;
+      // The regions of the head's context, linked in chain order for the loop's misses.
+      if (last !== null) next[last.slot] = r.slot;
+      next[r.slot] = -1;
+      last = r;
+    }
+    dir[2 * page] = head === null ? 0 : head.ctx + 1;
+    dir[2 * page + 1] = head === null ? 0 : head.slot;
+  }
+
+  /**
+   * Internal (the hart's dispatcher): run WebAssembly region `r` from `off`
+   * with `budget` steps, chaining on to other regions; returns the steps.
+   */
+  runWasm(r: Region, off: number, budget: number, vLo: number, vHi: number, dBase: number): number {
+    return this.wasmBackend!.dispatch(r.slot, off, budget, vLo, vHi, dBase, r.ctx + 1);
   }
 
   /** Drop every translation (a new rewriter state, a snapshot restore). */
@@ -662,6 +844,7 @@ export class BlockTranslator {
     this.fifo.length = 0;
     this.fifoHead = 0;
     this.heat.fill(0);
+    this.host.wasm?.directory.fill(0);
   }
 
   /** Translated guest instructions now in the cache. */
@@ -672,6 +855,7 @@ export class BlockTranslator {
   private retire(r: Region): void {
     if (!r.live) return;
     r.live = false;
+    this.wasmBackend?.release(r);
     this.live -= r.instructions;
   }
 
@@ -706,7 +890,7 @@ export class BlockTranslator {
     const byOff = new Map<number, Block>();
     const work = [...roots].reverse();
     const rootSet = new Set(roots);
-    let budget = MAX_REGION_INSNS;
+    let budget = this.regionInsns;
     const host = this.host;
     const pass = include ?? (() => true);
     while (work.length > 0 && budget > 0) {
@@ -732,15 +916,12 @@ export class BlockTranslator {
     if (r.blocks.length > 0) {
       this.compile(r);
       for (const b of r.blocks) host.mark(r.page, b.off >>> 1, 1);
+      this.syncDirectory(r.page);
     } else {
       // Nothing to translate from there (a callout, an instruction across the page end): drop it.
       r.live = false;
-      let p = this.regions[r.page];
-      if (p === r) this.regions[r.page] = r.next;
-      else {
-        while (p !== null && p.next !== r) p = p.next;
-        if (p !== null) p.next = r.next;
-      }
+      this.unlink(r);
+      this.syncDirectory(r.page);
     }
     this.evict();
   }
@@ -753,13 +934,8 @@ export class BlockTranslator {
       this.retire(r);
       this.unmark(r);
       this.evictions++;
-      // Unlink it from its page's chain.
-      let p = this.regions[r.page];
-      if (p === r) this.regions[r.page] = r.next;
-      else {
-        while (p !== null && p.next !== r) p = p.next;
-        if (p !== null) p.next = r.next;
-      }
+      this.unlink(r);
+      this.syncDirectory(r.page);
     }
     if (this.fifoHead > 1024 && this.fifoHead * 2 > this.fifo.length) {
       this.fifo.splice(0, this.fifoHead);
@@ -767,8 +943,33 @@ export class BlockTranslator {
     }
   }
 
-  /** Generate the region's function from its blocks. */
+  /** Compile the region's function from its blocks. */
   private compile(r: Region): void {
+    this.compiles++;
+    if (this.wasmBackend !== null) {
+      try {
+        // (A full table leaves this region to JavaScript.)
+        if (this.wasmBackend.compile(r)) {
+          r.wasm = true;
+          return;
+        }
+      } catch (e) {
+        // A module that does not validate is a bug here; a runtime that refuses to compile
+        // synchronously (a browser's main thread, for large modules) gets JavaScript from now on.
+        const name = (e as { name?: unknown }).name;
+        if (name === "CompileError" || name === "LinkError") throw e;
+        this.wasmBackend = null;
+        this.backend = "js";
+        this.regionInsns = MAX_REGION_INSNS;
+        this.hotMin = HOT_MIN;
+        this.hotShare = HOT_SHARE;
+      }
+    }
+    this.compileJs(r);
+  }
+
+  /** Generate the region's function as JavaScript. */
+  private compileJs(r: Region): void {
     const blocks = r.blocks;
     // Emit in address order so a block falling through to the next one needs no jump.
     const order = blocks.map((_, i) => i).sort((a, b) => blocks[a]!.off - blocks[b]!.off);
@@ -821,7 +1022,6 @@ export class BlockTranslator {
       ...args: unknown[]
     ) => RegionFunction;
     r.fn = factory(...this.values, r.idx);
-    this.compiles++;
   }
 
   /**
@@ -842,15 +1042,18 @@ export class BlockTranslator {
     const O = this.op;
     const out: string[] = [];
     const succ: number[] = [];
+    const insns: BlockInsn[] = [];
     const regs = new RegCache();
     const body = (): string => out.join("");
     let term: (link: (t: number, tail?: boolean) => string) => string = () => "";
+    let end: BlockEnd = { kind: "none" };
     let o = off;
     let k = 0;
     for (;;) {
       if (k > 0 && (k >= max || known.has(o) || o >= 4096 || !pass(o))) {
         const t = o;
         term = (link) => link(t);
+        end = { kind: "link", target: t };
         if (t < 4096) succ.push(t);
         break;
       }
@@ -860,6 +1063,7 @@ export class BlockTranslator {
         if (k === 0) return null;
         const t = o;
         term = (link) => link(t);
+        end = { kind: "link", target: t };
         break;
       }
       const b = host.decodedB();
@@ -877,9 +1081,27 @@ export class BlockTranslator {
             const t = o;
             // The VMM resumes after it (a hypercall, a fence): a likely block start.
             if (o + len < 4096) succ.push(o + len);
-            return { off, count: k, body: body(), regs: regs.used, term: (link) => link(t), succ };
+            end = { kind: "link", target: t };
+            return {
+              off,
+              count: k,
+              insns,
+              end,
+              body: body(),
+              regs: regs.used,
+              term: (link) => link(t),
+              succ,
+            };
           }
           k++;
+          insns.push({
+            a,
+            b,
+            off: o,
+            len,
+            k,
+            inline: rw.callout === undefined ? { code: rw.code } : { code: rw.code, callout: rw.callout },
+          });
           // The VMM emulates it with pc on it and the steps so far counted; it retires it (or traps).
           const callout = (code: string): string =>
             `{H.pcLo=vLo|${o};H.pcHi=vHi;H.stepsInRun=n+${k};H.retiredInRun=n+${k - 1};${code};` +
@@ -894,26 +1116,29 @@ export class BlockTranslator {
         }
       }
       k++;
+      insns.push({ a, b, off: o, len, k });
       switch (op) {
         case O.JAL: {
           out.push(g.finish(g.link()));
           const t = o + b;
           if (t >= 0 && t < 4096) {
             term = (link) => link(t);
+            end = { kind: "link", target: t };
             succ.push(t);
           } else {
             const far = g.farTarget(b);
             term = () => far;
+            end = { kind: "far", imm: b };
           }
           if (g.rd !== 32 && o + len < 4096) succ.push(o + len); // the return address of a call
-          return { off, count: k, body: body(), regs: regs.used, term, succ };
+          return { off, count: k, insns, end, body: body(), regs: regs.used, term, succ };
         }
         case O.JALR: {
           const code = g.jalr();
           out.push(g.finish(""));
           term = () => code;
           if (g.rd !== 32 && o + len < 4096) succ.push(o + len);
-          return { off, count: k, body: body(), regs: regs.used, term, succ };
+          return { off, count: k, insns, end: { kind: "jalr" }, body: body(), regs: regs.used, term, succ };
         }
         case O.BEQ:
         case O.BNE:
@@ -929,20 +1154,30 @@ export class BlockTranslator {
           if (far === "") succ.push(t);
           if (f < 4096) succ.push(f);
           term = (link) => `if(${cond}){${far || link(t, false)}}${link(f)}`;
-          return { off, count: k, body: body(), regs: regs.used, term, succ };
+          end = { kind: "branch", target: t, far: far !== "", imm: b, fall: f };
+          return { off, count: k, insns, end, body: body(), regs: regs.used, term, succ };
         }
         default: {
           const code = this.emitStraight(g, op, O);
           out.push(g.finish(code));
           if (this.stopOps[op] === 1) {
             // Always traps or changes mode: emitStraight ended the block.
-            return { off, count: k, body: body(), regs: regs.used, term: () => "", succ };
+            return {
+              off,
+              count: k,
+              insns,
+              end: { kind: "none" },
+              body: body(),
+              regs: regs.used,
+              term: () => "",
+              succ,
+            };
           }
         }
       }
       o += len;
     }
-    return { off, count: k, body: body(), regs: regs.used, term, succ };
+    return { off, count: k, insns, end, body: body(), regs: regs.used, term, succ };
   }
 
   /** The raw 32-bit instruction at `off` of RAM page `page` (a compressed one as its 16 bits). */
@@ -1449,7 +1684,7 @@ class InsnGen {
       `{${addr}const i=dB+((lo>>>12)&255);` +
       `if(wtag[i]===((lo&${mask})|W)&&wtagHi[i]===hi){const o=woff[i]+(lo&4095);${fast}` +
       // All of this runs on every store (no operation left without type feedback).
-      "const rv=H.reservation;if((((o^rv)&-8)|(rv>>31))===0)CR();}" +
+      `const rv=JW[${JW_RESV}];if((((o^rv)&-8)|(rv>>31))===0)JW[${JW_RESV}]=-1;}` +
       this.slowPath(0)
     );
   }

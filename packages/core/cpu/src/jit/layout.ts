@@ -1,0 +1,56 @@
+/**
+ * The hart's state block: the registers, the words translated code leaves
+ * for the dispatcher and the TLB arrays, at fixed byte offsets. The hart
+ * keeps it in the WebAssembly memory that holds guest RAM when there is one
+ * (a {@link WasmArena}), so translated code compiled to WebAssembly reads and
+ * writes the same registers and TLBs as the interpreter, with no copies.
+ */
+
+/** x0-x31 as (lo, hi) Int32 pairs, then the sink pair that writes to x0 go to (66 words). */
+export const ST_X = 0;
+/** The jit words (an Int32Array of {@link JW_SIZE}): see the JW_ slots. */
+export const ST_JW = 272;
+/** Nine Int32Arrays of TLB entries each: itag, itagHi, ioff, rtag, rtagHi, roff, wtag, wtagHi, woff. */
+export const ST_TLB = 320;
+
+/** Jit word: where translated code left the pc (low, high word), when {@link JW_PC_KIND} is 0. */
+export const JW_PC_LO = 0;
+export const JW_PC_HI = 1;
+/**
+ * Jit word: how translated code left: 0 a control transfer, pc in JW_PC_LO/HI
+ * (the dispatcher may chain to the region of the target); 1 the pc is in the
+ * hart already (a slow path, a callout: back to the hart's dispatcher); 2 pc
+ * in JW_PC_LO/HI, back to the hart's dispatcher (no block there, the budget,
+ * a resync).
+ */
+export const JW_PC_KIND = 2;
+/** Jit word: the LR reservation, a RAM offset (-1: none). */
+export const JW_RESV = 3;
+/** Jit words: blocks executed by translated code (a 64-bit count, low and high word). */
+export const JW_BLOCKS_LO = 4;
+export const JW_BLOCKS_HI = 5;
+/** Jit words in all. */
+export const JW_SIZE = 8;
+
+/** The TLB arrays, in their order in the state block. */
+export const TLB_ARRAYS = [
+  "itag",
+  "itagHi",
+  "ioff",
+  "rtag",
+  "rtagHi",
+  "roff",
+  "wtag",
+  "wtagHi",
+  "woff",
+] as const;
+
+/** Byte offset of TLB array `k` (its index in {@link TLB_ARRAYS}) for `entries` entries per array. */
+export function tlbOffset(k: number, entries: number): number {
+  return ST_TLB + k * entries * 4;
+}
+
+/** Bytes of the state block for `entries` TLB entries per array. */
+export function stateBytes(entries: number): number {
+  return tlbOffset(TLB_ARRAYS.length, entries);
+}

@@ -1,0 +1,1510 @@
+/**
+ * The WebAssembly backend of the block translator: a region (the blocks of
+ * one physical page for one context) becomes one WebAssembly module whose
+ * function runs on the hart's own state where the machine put it, in the
+ * WebAssembly memory that also holds guest RAM (a {@link WasmArena}): the
+ * registers as native i64 values (each held in a local once read, written
+ * through), loads and stores through the TLB arrays to RAM, the slow paths,
+ * out-of-line instructions and the strategy's inline emulations as calls
+ * of imported JavaScript functions.
+ *
+ * Why WebAssembly rather than generated JavaScript: V8 compiles a module
+ * with its baseline compiler in microseconds and tiers hot functions up in
+ * the background, with no speculation and so no deoptimization; JavaScript
+ * ran unoptimized until TurboFan had compiled it (~0.2-0.5 ms of CPU per
+ * guest instruction) and deoptimized on paths it had not seen. Measurements
+ * in the README of @hvkit/binary-translation.
+ *
+ * The function keeps the JavaScript backend's contract (see compileJs in
+ * translator.ts), precise faults and steps counted per block, with the
+ * steps so far in and out: `(offset, steps, budget, page VA low, page VA
+ * high, TLB set base) -> steps`; it leaves the pc in the jit words unless a
+ * slow path or callout left it in the hart, and how it left (JW_PC_KIND).
+ * Regions sit in one function table, and the dispatcher's loop (its own
+ * module) chains from one to the next without returning to JavaScript.
+ */
+import type { WasmArena } from "../memory.js";
+import {
+  JW_BLOCKS_LO,
+  JW_PC_HI,
+  JW_PC_KIND,
+  JW_PC_LO,
+  JW_RESV,
+  ST_JW,
+  ST_X,
+  TLB_ARRAYS,
+  tlbOffset,
+} from "./layout.js";
+import type { Block, BlockInsn, Region } from "./translator.js";
+
+/** A `WebAssembly.Table` of functions. */
+interface WasmTable {
+  readonly length: number;
+  grow(delta: number): number;
+  set(index: number, value: unknown): void;
+}
+
+/** The part of the WebAssembly JavaScript API the backend uses (no DOM types in isomorphic builds). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { readonly exports: Record<string, unknown> };
+  Table: new (descriptor: { element: "anyfunc"; initial: number }) => WasmTable;
+}
+
+/** The dispatcher's loop: `(slot, offset, budget, page VA low, VA high, TLB set base, context + 1) -> steps`. */
+export type WasmDispatch = (
+  slot: number,
+  offset: number,
+  budget: number,
+  vLo: number,
+  vHi: number,
+  dBase: number,
+  ctx1: number,
+) => number;
+
+/** The runtime's WebAssembly API, if it has one. */
+export function wasmApi(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+/** What the backend needs from the hart. */
+export interface WasmHost {
+  readonly arena: WasmArena;
+  /** Byte offset of RAM in the arena's memory. */
+  readonly ramOffset: number;
+  /** Entries per TLB array. */
+  readonly tlbEntries: number;
+  /**
+   * The translation directory in the arena, two words per RAM page: the
+   * context + 1 of the page's region the dispatcher's loop may chain to (0:
+   * none), and its slot in the function table.
+   */
+  readonly directory: Int32Array;
+  /**
+   * The next region of the same page and context by table slot (-1: none),
+   * in the arena: where the dispatcher's loop looks for a block a region does
+   * not have. Its length is the most slots the table gets.
+   */
+  readonly nextSlot: Int32Array;
+  /** The interpreter's operation numbers by name. */
+  readonly ops: Readonly<Record<string, number>>;
+  /** The hart's jitLoad / jitStore: (lo, hi, decode word, pc lo, pc hi, steps) -> 1 to end the run. */
+  readonly load: (lo: number, hi: number, a: number, pcLo: number, pcHi: number, steps: number) => number;
+  readonly store: (lo: number, hi: number, a: number, pcLo: number, pcHi: number, steps: number) => number;
+  /** The hart's jitSystem: (a, b, pc lo, pc hi, steps) -> 1 to end the run. */
+  readonly system: (a: number, b: number, pcLo: number, pcHi: number, steps: number) => number;
+  /** Ops that always leave the block (a trap, a return), by op number: 1. */
+  readonly stops: Uint8Array;
+  /** The generated-code environment (names and values) inline emulations are compiled against. */
+  readonly envNames: readonly string[];
+  readonly envValues: readonly unknown[];
+}
+
+// Opcodes (WebAssembly core specification 1.0 plus sign extension, section 5.4).
+const BLOCK = 0x02;
+const LOOP = 0x03;
+const IF = 0x04;
+const ELSE = 0x05;
+const END = 0x0b;
+const BR = 0x0c;
+const BR_TABLE = 0x0e;
+const RETURN = 0x0f;
+const CALL = 0x10;
+const CALL_INDIRECT = 0x11;
+const UNREACHABLE = 0x00;
+const LOCAL_GET = 0x20;
+const LOCAL_SET = 0x21;
+const LOCAL_TEE = 0x22;
+const I32_LOAD = 0x28;
+const I64_LOAD = 0x29;
+const I32_STORE = 0x36;
+const I64_STORE = 0x37;
+const I32_CONST = 0x41;
+const I64_CONST = 0x42;
+const I32_EQZ = 0x45;
+const I32_EQ = 0x46;
+const I32_NE = 0x47;
+const I32_LT_S = 0x48;
+const I32_GE_S = 0x4e;
+const I32_GT_S = 0x4a;
+const I64_EQZ = 0x50;
+const I64_EQ = 0x51;
+const I64_NE = 0x52;
+const I64_LT_S = 0x53;
+const I64_LT_U = 0x54;
+const I64_GE_S = 0x59;
+const I64_GE_U = 0x5a;
+const I32_ADD = 0x6a;
+const I32_SUB = 0x6b;
+const I32_MUL = 0x6c;
+const I32_DIV_S = 0x6d;
+const I32_DIV_U = 0x6e;
+const I32_REM_S = 0x6f;
+const I32_REM_U = 0x70;
+const I32_AND = 0x71;
+const I32_OR = 0x72;
+const I32_XOR = 0x73;
+const I32_SHL = 0x74;
+const I32_SHR_S = 0x75;
+const I32_SHR_U = 0x76;
+const I64_ADD = 0x7c;
+const I64_SUB = 0x7d;
+const I64_MUL = 0x7e;
+const I64_DIV_S = 0x7f;
+const I64_DIV_U = 0x80;
+const I64_REM_S = 0x81;
+const I64_REM_U = 0x82;
+const I64_AND = 0x83;
+const I64_OR = 0x84;
+const I64_XOR = 0x85;
+const I64_SHL = 0x86;
+const I64_SHR_S = 0x87;
+const I64_SHR_U = 0x88;
+const I32_WRAP_I64 = 0xa7;
+const I64_EXTEND_I32_S = 0xac;
+const I64_EXTEND_I32_U = 0xad;
+const T_I32 = 0x7f;
+const T_I64 = 0x7e;
+const T_VOID = 0x40;
+
+// Sized loads and stores.
+const I64_LOAD8_S = 0x30;
+const I64_LOAD8_U = 0x31;
+const I64_LOAD16_S = 0x32;
+const I64_LOAD16_U = 0x33;
+const I64_LOAD32_S = 0x34;
+const I64_LOAD32_U = 0x35;
+const I64_STORE8 = 0x3c;
+const I64_STORE16 = 0x3d;
+const I64_STORE32 = 0x3e;
+
+// Locals of the region function: parameters, then i32 scratch, then i64. The steps n arrive as a
+// parameter (the steps of the dispatcher's chain so far, so slow paths see the run's true count).
+const P_OFF = 0;
+const L_N = 1;
+const P_LIM = 2;
+const P_VLO = 3;
+const P_VHI = 4;
+const P_DB = 5;
+const L_NB = 6;
+const L_K = 7;
+const L_PK = 8;
+const L_LO = 9;
+const L_HI = 10;
+const L_I = 11;
+const L_O = 12;
+const L_T = 13;
+const I32_LOCALS = 8; // L_NB .. L_T
+const L_VB = 14;
+const L_EPC = 15;
+const L_A = 16;
+const L_B = 17;
+/** Local of guest register r (1-31). */
+const L_REG = 17;
+const I64_LOCALS = 4 + 31;
+
+// Imported functions, then the module's own.
+const F_LD = 0;
+const F_ST = 1;
+const F_SYS = 2;
+const F_INLINE = 3;
+
+// Exit kinds (JW_PC_KIND).
+/** A control transfer: the dispatcher's loop may chain to the target's region. */
+const EXIT_CHAIN = 0;
+/** The pc is in the hart (a slow path, a callout, an out-of-line instruction ended the run). */
+const EXIT_HART = 1;
+/** Back to the hart's dispatcher with the pc in the jit words (the budget, a resync). */
+const EXIT_STOP = 2;
+/** No block of the region at the pc (in the jit words): the dispatcher's loop tries the page's next region. */
+const EXIT_MISS = 3;
+/** Function table slots added at a time. */
+const TABLE_GROWTH = 256;
+
+/** Append the unsigned LEB128 encoding of `v` (< 2^32). */
+function uleb(out: number[], v: number): void {
+  let x = v >>> 0;
+  for (;;) {
+    const byte = x & 0x7f;
+    x >>>= 7;
+    if (x === 0) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** Append the signed LEB128 encoding of the integer `v` (|v| < 2^53). */
+function sleb(out: number[], v: number): void {
+  let x = v;
+  for (;;) {
+    const byte = ((x % 128) + 128) % 128;
+    x = Math.floor(x / 128);
+    if ((x === 0 && (byte & 0x40) === 0) || (x === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** A function body under construction, with the structured-control stack for branch depths. */
+class Body {
+  readonly out: number[] = [];
+  /** Open control constructs, innermost last: a label object (for br) or null. */
+  private readonly stack: (object | null)[] = [];
+
+  op(...bytes: number[]): void {
+    for (const b of bytes) this.out.push(b);
+  }
+  i32(v: number): void {
+    this.out.push(I32_CONST);
+    sleb(this.out, v | 0);
+  }
+  i64(v: number): void {
+    this.out.push(I64_CONST);
+    sleb(this.out, v);
+  }
+  get(l: number): void {
+    this.out.push(LOCAL_GET);
+    uleb(this.out, l);
+  }
+  set(l: number): void {
+    this.out.push(LOCAL_SET);
+    uleb(this.out, l);
+  }
+  tee(l: number): void {
+    this.out.push(LOCAL_TEE);
+    uleb(this.out, l);
+  }
+  /** A memory access with alignment hint `align` (log2) at constant address `offset` plus the address on the stack. */
+  mem(opcode: number, align: number, offset: number): void {
+    this.out.push(opcode);
+    uleb(this.out, align);
+    uleb(this.out, offset);
+  }
+  call(f: number): void {
+    this.out.push(CALL);
+    uleb(this.out, f);
+  }
+  block(label: object | null = null, type = T_VOID): void {
+    this.out.push(BLOCK, type);
+    this.stack.push(label);
+  }
+  loop(label: object): void {
+    this.out.push(LOOP, T_VOID);
+    this.stack.push(label);
+  }
+  if(type = T_VOID): void {
+    this.out.push(IF, type);
+    this.stack.push(null);
+  }
+  else(): void {
+    this.out.push(ELSE);
+  }
+  end(): void {
+    this.out.push(END);
+    this.stack.pop();
+  }
+  /** Branch depth of `label` from here. */
+  depth(label: object): number {
+    const i = this.stack.lastIndexOf(label);
+    if (i < 0) throw new Error("wasm backend: branch to a label not in scope");
+    return this.stack.length - 1 - i;
+  }
+  br(label: object): void {
+    this.out.push(BR);
+    uleb(this.out, this.depth(label));
+  }
+  brTable(labels: readonly object[], fallback: object): void {
+    this.out.push(BR_TABLE);
+    uleb(this.out, labels.length);
+    for (const l of labels) uleb(this.out, this.depth(l));
+    uleb(this.out, this.depth(fallback));
+  }
+}
+
+/** Kinds of operation the generator knows, by the interpreter's op number. */
+enum G {
+  OTHER,
+  LUI,
+  AUIPC,
+  IMM,
+  IMMW,
+  REG,
+  REGW,
+  MULH,
+  DIV,
+  DIVW,
+  LOAD,
+  STORE,
+  FENCE,
+  JAL,
+  JALR,
+  BRANCH,
+}
+
+/** What each op does: [kind, wasm opcode or helper, extra]. */
+const OP_TABLE: Record<string, readonly [G, number, number]> = {
+  LUI: [G.LUI, 0, 0],
+  AUIPC: [G.AUIPC, 0, 0],
+  ADDI: [G.IMM, I64_ADD, 0],
+  SLTI: [G.IMM, I64_LT_S, 1],
+  SLTIU: [G.IMM, I64_LT_U, 1],
+  XORI: [G.IMM, I64_XOR, 0],
+  ORI: [G.IMM, I64_OR, 0],
+  ANDI: [G.IMM, I64_AND, 0],
+  SLLI: [G.IMM, I64_SHL, 0],
+  SRLI: [G.IMM, I64_SHR_U, 0],
+  SRAI: [G.IMM, I64_SHR_S, 0],
+  ADD: [G.REG, I64_ADD, 0],
+  SUB: [G.REG, I64_SUB, 0],
+  SLL: [G.REG, I64_SHL, 0],
+  SRL: [G.REG, I64_SHR_U, 0],
+  SRA: [G.REG, I64_SHR_S, 0],
+  SLT: [G.REG, I64_LT_S, 1],
+  SLTU: [G.REG, I64_LT_U, 1],
+  XOR: [G.REG, I64_XOR, 0],
+  OR: [G.REG, I64_OR, 0],
+  AND: [G.REG, I64_AND, 0],
+  MUL: [G.REG, I64_MUL, 0],
+  ADDIW: [G.IMMW, I32_ADD, 0],
+  SLLIW: [G.IMMW, I32_SHL, 0],
+  SRLIW: [G.IMMW, I32_SHR_U, 0],
+  SRAIW: [G.IMMW, I32_SHR_S, 0],
+  ADDW: [G.REGW, I32_ADD, 0],
+  SUBW: [G.REGW, I32_SUB, 0],
+  SLLW: [G.REGW, I32_SHL, 0],
+  SRLW: [G.REGW, I32_SHR_U, 0],
+  SRAW: [G.REGW, I32_SHR_S, 0],
+  MULW: [G.REGW, I32_MUL, 0],
+  // High products: the module's own helper functions (after the imports), by number.
+  MULHU: [G.MULH, 0, 0],
+  MULH: [G.MULH, 1, 0],
+  MULHSU: [G.MULH, 2, 0],
+  // Division: opcode, and 1 for remainders, 2 for unsigned, 4 for the signed overflow case.
+  DIV: [G.DIV, I64_DIV_S, 4],
+  DIVU: [G.DIV, I64_DIV_U, 2],
+  REM: [G.DIV, I64_REM_S, 1],
+  REMU: [G.DIV, I64_REM_U, 3],
+  DIVW: [G.DIVW, I32_DIV_S, 4],
+  DIVUW: [G.DIVW, I32_DIV_U, 2],
+  REMW: [G.DIVW, I32_REM_S, 1],
+  REMUW: [G.DIVW, I32_REM_U, 3],
+  // Loads: opcode, alignment (log2); stores the same.
+  LB: [G.LOAD, I64_LOAD8_S, 0],
+  LBU: [G.LOAD, I64_LOAD8_U, 0],
+  LH: [G.LOAD, I64_LOAD16_S, 1],
+  LHU: [G.LOAD, I64_LOAD16_U, 1],
+  LW: [G.LOAD, I64_LOAD32_S, 2],
+  LWU: [G.LOAD, I64_LOAD32_U, 2],
+  LD: [G.LOAD, I64_LOAD, 3],
+  SB: [G.STORE, I64_STORE8, 0],
+  SH: [G.STORE, I64_STORE16, 1],
+  SW: [G.STORE, I64_STORE32, 2],
+  SD: [G.STORE, I64_STORE, 3],
+  FENCE: [G.FENCE, 0, 0],
+  FENCE_I: [G.FENCE, 0, 0],
+  JAL: [G.JAL, 0, 0],
+  JALR: [G.JALR, 0, 0],
+  BEQ: [G.BRANCH, I64_EQ, 0],
+  BNE: [G.BRANCH, I64_NE, 0],
+  BLT: [G.BRANCH, I64_LT_S, 0],
+  BGE: [G.BRANCH, I64_GE_S, 0],
+  BLTU: [G.BRANCH, I64_LT_U, 0],
+  BGEU: [G.BRANCH, I64_GE_U, 0],
+};
+
+/** Function types of the module: 0 region, 1 load/store slow path, 2 system, 3 inline emulation, 4 (i64, i64) -> i64. */
+const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
+  [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
+  [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
+  [[T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
+  [[T_I32, T_I32, T_I32], [T_I32]],
+  [[T_I64, T_I64], [T_I64]],
+];
+
+/** Bodies of the high-product helpers (mulhu, mulh, mulhsu), type 4; mulhu is function `base`. */
+function mulHelpers(base: number): number[][] {
+  // mulhu: 32x32 partial products. Locals: 2 al, 3 ah, 4 bl, 5 bh, 6 mid.
+  const u = new Body();
+  const M = 0xffffffff;
+  u.get(0);
+  u.i64(M);
+  u.op(I64_AND);
+  u.set(2);
+  u.get(0);
+  u.i64(32);
+  u.op(I64_SHR_U);
+  u.set(3);
+  u.get(1);
+  u.i64(M);
+  u.op(I64_AND);
+  u.set(4);
+  u.get(1);
+  u.i64(32);
+  u.op(I64_SHR_U);
+  u.set(5);
+  // mid = (al*bl >>> 32) + (al*bh & M) + (ah*bl & M)
+  u.get(2);
+  u.get(4);
+  u.op(I64_MUL);
+  u.i64(32);
+  u.op(I64_SHR_U);
+  u.get(2);
+  u.get(5);
+  u.op(I64_MUL);
+  u.i64(M);
+  u.op(I64_AND);
+  u.op(I64_ADD);
+  u.get(3);
+  u.get(4);
+  u.op(I64_MUL);
+  u.i64(M);
+  u.op(I64_AND);
+  u.op(I64_ADD);
+  u.set(6);
+  // ah*bh + (al*bh >>> 32) + (ah*bl >>> 32) + (mid >>> 32)
+  u.get(3);
+  u.get(5);
+  u.op(I64_MUL);
+  u.get(2);
+  u.get(5);
+  u.op(I64_MUL);
+  u.i64(32);
+  u.op(I64_SHR_U);
+  u.op(I64_ADD);
+  u.get(3);
+  u.get(4);
+  u.op(I64_MUL);
+  u.i64(32);
+  u.op(I64_SHR_U);
+  u.op(I64_ADD);
+  u.get(6);
+  u.i64(32);
+  u.op(I64_SHR_U);
+  u.op(I64_ADD);
+  const mulhu = [1, 5, T_I64, ...u.out];
+  // mulh = mulhu - ((a >> 63) & b) - ((b >> 63) & a); mulhsu = mulhu - ((a >> 63) & b).
+  const signed = (both: boolean): number[] => {
+    const s = new Body();
+    s.get(0);
+    s.get(1);
+    s.call(base);
+    s.get(0);
+    s.i64(63);
+    s.op(I64_SHR_S);
+    s.get(1);
+    s.op(I64_AND);
+    s.op(I64_SUB);
+    if (both) {
+      s.get(1);
+      s.i64(63);
+      s.op(I64_SHR_S);
+      s.get(0);
+      s.op(I64_AND);
+      s.op(I64_SUB);
+    }
+    return [0, ...s.out];
+  };
+  return [mulhu, signed(true), signed(false)];
+}
+
+/** The WebAssembly backend of one hart's translator. */
+export class WasmBackend {
+  private readonly api: WasmApi;
+  private readonly host: WasmHost;
+  private readonly kind = new Uint8Array(256);
+  private readonly opc = new Int32Array(256);
+  private readonly extra = new Int32Array(256);
+  /** Byte addresses in the memory. */
+  private readonly X: number;
+  private readonly JW: number;
+  private readonly RAM: number;
+  private readonly tlb: Record<(typeof TLB_ARRAYS)[number], number>;
+  private readonly imports: Record<string, unknown>;
+  /** The function table: a slot per live region. */
+  private readonly table: WasmTable;
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  /** The dispatcher's loop (see dispatcherModule). */
+  readonly dispatch: WasmDispatch;
+
+  constructor(api: WasmApi, host: WasmHost) {
+    this.api = api;
+    this.host = host;
+    for (const [name, [k, opcode, extra]] of Object.entries(OP_TABLE)) {
+      const op = host.ops[name];
+      if (op === undefined) throw new Error(`wasm backend: the interpreter has no op ${name}`);
+      this.kind[op] = k;
+      this.opc[op] = opcode;
+      this.extra[op] = extra;
+    }
+    const s = host.arena.stateOffset;
+    this.X = s + ST_X;
+    this.JW = s + ST_JW;
+    this.RAM = host.ramOffset;
+    const tlb = {} as Record<(typeof TLB_ARRAYS)[number], number>;
+    TLB_ARRAYS.forEach((name, k) => {
+      tlb[name] = s + tlbOffset(k, host.tlbEntries);
+    });
+    this.tlb = tlb;
+    this.imports = { m: host.arena.memory, ld: host.load, st: host.store, sys: host.system };
+    this.table = new api.Table({ element: "anyfunc", initial: TABLE_GROWTH });
+    const d = new api.Instance(new api.Module(this.dispatcherModule()), {
+      e: { m: host.arena.memory, t: this.table },
+    });
+    this.dispatch = d.exports.d as WasmDispatch;
+  }
+
+  /** Put a region's function in the table (a free slot) and return the slot, -1 when the table is full. */
+  private place(fn: unknown): number {
+    let slot = this.freeSlots.pop();
+    if (slot === undefined) {
+      if (this.nextSlot >= this.host.nextSlot.length) return -1;
+      slot = this.nextSlot++;
+      if (slot >= this.table.length) this.table.grow(TABLE_GROWTH);
+    }
+    this.table.set(slot, fn);
+    this.host.nextSlot[slot] = -1;
+    return slot;
+  }
+
+  /** Region `r` left the cache: free its slot (the directory no longer names it). */
+  release(r: Region): void {
+    if (r.slot < 0) return;
+    this.table.set(r.slot, null);
+    this.freeSlots.push(r.slot);
+    r.slot = -1;
+  }
+
+  /**
+   * The dispatcher's loop, in its own module over the function table: call
+   * the region in `slot`; while it leaves by a control transfer (kind 0)
+   * with budget left, look its target up in the fetch TLB (the set of the
+   * fetch mode, the context's low 3 bits) and the directory and call that
+   * region in turn. Anything else, or a target the TLB or the directory do
+   * not know, goes back to the hart's dispatcher. A chain is valid as long as
+   * the fetch TLB maps the page: the TLB is the hart's, flushed with it.
+   */
+  private dispatcherModule(): Uint8Array {
+    const L = this.layout;
+    const f = new Body();
+    // Params: 0 slot, 1 off, 2 lim, 3 vLo, 4 vHi, 5 dB, 6 ctx1.
+    // Locals: 7 n, 8 r (the last region's steps), 9 pcLo, 10 pcHi, 11 i, 12 page, 13 kind, 14 n after.
+    const top = {};
+    f.loop(top);
+    f.get(1);
+    f.get(7);
+    f.get(2);
+    f.get(3);
+    f.get(4);
+    f.get(5);
+    f.get(0);
+    f.op(CALL_INDIRECT, 0, 0);
+    f.tee(14);
+    f.get(7);
+    f.op(I32_SUB);
+    f.set(8);
+    f.get(14);
+    f.set(7);
+    // A region without a block at the entry: the page's next region, if any (same offset).
+    f.i32(0);
+    f.mem(I32_LOAD, 2, L.JW + JW_PC_KIND * 4);
+    f.tee(13);
+    f.i32(EXIT_MISS);
+    f.op(I32_EQ);
+    f.get(8);
+    f.op(I32_EQZ);
+    f.op(I32_AND);
+    f.if();
+    f.get(0);
+    f.i32(2);
+    f.op(I32_SHL);
+    f.mem(I32_LOAD, 2, L.NEXT);
+    f.tee(0);
+    f.i32(0);
+    f.op(I32_LT_S);
+    f.if();
+    f.get(7);
+    f.op(RETURN);
+    f.end();
+    f.br(top);
+    f.end();
+    // Back to the hart unless a control transfer, or a miss after some blocks ran (the target is
+    // looked up afresh), with budget left; a region that ran nothing stopped at the budget.
+    f.get(13);
+    f.i32(EXIT_HART);
+    f.op(I32_EQ);
+    f.get(13);
+    f.i32(EXIT_STOP);
+    f.op(I32_EQ);
+    f.op(I32_OR);
+    f.get(8);
+    f.op(I32_EQZ);
+    f.op(I32_OR);
+    f.get(7);
+    f.get(2);
+    f.op(I32_GE_S);
+    f.op(I32_OR);
+    f.if();
+    f.get(7);
+    f.op(RETURN);
+    f.end();
+    f.i32(0);
+    f.mem(I32_LOAD, 2, L.JW + JW_PC_LO * 4);
+    f.set(9);
+    f.i32(0);
+    f.mem(I32_LOAD, 2, L.JW + JW_PC_HI * 4);
+    f.set(10);
+    // The fetch TLB entry: set (ctx & 7) * 256, index by the page number's low 8 bits; byte index.
+    f.get(6);
+    f.i32(1);
+    f.op(I32_SUB);
+    f.i32(7);
+    f.op(I32_AND);
+    f.i32(8);
+    f.op(I32_SHL);
+    f.get(9);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(255);
+    f.op(I32_AND);
+    f.op(I32_ADD);
+    f.i32(2);
+    f.op(I32_SHL);
+    f.tee(11);
+    f.mem(I32_LOAD, 2, L.tlb.itag);
+    f.get(9);
+    f.i32(-4096);
+    f.op(I32_AND);
+    f.op(I32_NE);
+    f.get(11);
+    f.mem(I32_LOAD, 2, L.tlb.itagHi);
+    f.get(10);
+    f.op(I32_NE);
+    f.op(I32_OR);
+    f.if();
+    f.get(7);
+    f.op(RETURN);
+    f.end();
+    // The directory entry of the physical page: (context + 1, slot), 8 bytes.
+    f.get(11);
+    f.mem(I32_LOAD, 2, L.tlb.ioff);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(3);
+    f.op(I32_SHL);
+    f.tee(12);
+    f.mem(I32_LOAD, 2, L.DIR);
+    f.get(6);
+    f.op(I32_NE);
+    f.if();
+    f.get(7);
+    f.op(RETURN);
+    f.end();
+    f.get(12);
+    f.mem(I32_LOAD, 2, L.DIR + 4);
+    f.set(0);
+    f.get(9);
+    f.i32(4095);
+    f.op(I32_AND);
+    f.set(1);
+    f.get(9);
+    f.i32(-4096);
+    f.op(I32_AND);
+    f.set(3);
+    f.get(10);
+    f.set(4);
+    f.br(top);
+    f.end();
+    f.op(UNREACHABLE, END);
+    const body = [1, 8, T_I32, ...f.out];
+    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const section = (id: number, content: number[]): void => {
+      out.push(id);
+      uleb(out, content.length);
+      for (const b of content) out.push(b);
+    };
+    const name = (t: string): number[] => [t.length, ...Array.from(t, (c) => c.charCodeAt(0))];
+    const fnType = ([params, results]: readonly [readonly number[], readonly number[]]): number[] => [
+      0x60,
+      params.length,
+      ...params,
+      results.length,
+      ...results,
+    ];
+    section(1, [
+      2,
+      ...fnType(TYPES[0]!),
+      ...fnType([[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]),
+    ]);
+    section(2, [
+      2,
+      ...name("e"),
+      ...name("m"),
+      0x02,
+      0x00,
+      0x00,
+      ...name("e"),
+      ...name("t"),
+      0x01,
+      0x70,
+      0x00,
+      0x00,
+    ]);
+    section(3, [1, 1]);
+    section(7, [1, ...name("d"), 0x00, 0]);
+    const code: number[] = [1];
+    uleb(code, body.length);
+    for (const b of body) code.push(b);
+    section(10, code);
+    return new Uint8Array(out);
+  }
+
+  /**
+   * Compile region `r` (its blocks, numbered by `r.idx`) and put its
+   * function in a table slot (`r.slot`); false when the table is full;
+   * throws if the runtime refuses the module.
+   */
+  compile(r: Region): boolean {
+    const inlines: unknown[] = [];
+    const body = this.region(r, inlines);
+    const bytes = this.module(body, inlines.length);
+    const imports: Record<string, unknown> = { ...this.imports };
+    inlines.forEach((f, i) => {
+      imports[`i${i}`] = f;
+    });
+    const instance = new this.api.Instance(new this.api.Module(bytes), { e: imports });
+    r.slot = this.place(instance.exports.r);
+    return r.slot >= 0;
+  }
+
+  /** The module around the region function's body. */
+  private module(body: number[], inlines: number): Uint8Array {
+    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    const section = (id: number, content: number[]): void => {
+      out.push(id);
+      uleb(out, content.length);
+      for (const b of content) out.push(b);
+    };
+    const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+    // Types.
+    const types: number[] = [];
+    uleb(types, TYPES.length);
+    for (const [params, results] of TYPES)
+      types.push(0x60, params.length, ...params, results.length, ...results);
+    section(1, types);
+    // Imports: the memory, the slow paths, the system path, the inline emulations.
+    const imp: number[] = [];
+    uleb(imp, 4 + inlines);
+    imp.push(...name("e"), ...name("m"), 0x02, 0x00, 0x00);
+    imp.push(...name("e"), ...name("ld"), 0x00, 1);
+    imp.push(...name("e"), ...name("st"), 0x00, 1);
+    imp.push(...name("e"), ...name("sys"), 0x00, 2);
+    for (let i = 0; i < inlines; i++) imp.push(...name("e"), ...name(`i${i}`), 0x00, 3);
+    section(2, imp);
+    // Functions: the region, mulhu, mulh, mulhsu.
+    section(3, [4, 0, 4, 4, 4]);
+    // Export the region as "r".
+    const nImported = F_INLINE + inlines;
+    const exp: number[] = [1, ...name("r"), 0x00];
+    uleb(exp, nImported);
+    section(7, exp);
+    // Code.
+    const code: number[] = [4];
+    const fn = (b: number[]): void => {
+      uleb(code, b.length);
+      for (const x of b) code.push(x);
+    };
+    fn(body);
+    for (const h of mulHelpers(nImported + 1)) fn([...h, END]);
+    section(10, code);
+    return new Uint8Array(out);
+  }
+
+  /** The region function's body (locals and code). */
+  private region(r: Region, inlines: unknown[]): number[] {
+    const f = new Body();
+    const blocks = r.blocks;
+    // The module's own functions follow the imports, one per inline emulation: mulhu is the second.
+    let inlineCount = 0;
+    for (const b of blocks) for (const i of b.insns) if (i.inline !== undefined) inlineCount++;
+    const mulBase = F_INLINE + inlineCount + 1;
+    // Address order: a block falling through to the next needs no branch, forward branches are direct.
+    const order = blocks.map((_, i) => i).sort((a, b) => blocks[a]!.off - blocks[b]!.off);
+    const labels = order.map(() => ({}));
+    /** Position in `order` of the block numbered `no` (1-based), by block number. */
+    const pos = new Int32Array(blocks.length + 1);
+    order.forEach((i, p) => {
+      pos[i + 1] = p;
+    });
+    const exit = {};
+    const top = {};
+    const miss = {};
+    const gen = new RegionGen(this, f, r, { exit, top, labels, pos, mulBase }, inlines);
+    // Prologue: the page's virtual base as one i64.
+    f.get(P_VHI);
+    f.op(I64_EXTEND_I32_U);
+    f.i64(32);
+    f.op(I64_SHL);
+    f.get(P_VLO);
+    f.op(I64_EXTEND_I32_U);
+    f.op(I64_OR);
+    f.set(L_VB);
+    f.block(exit);
+    f.loop(top);
+    f.block(miss);
+    for (let p = order.length - 1; p >= 0; p--) f.block(labels[p]!);
+    // Dispatch on the offset: a block start, or a miss.
+    let maxSlot = 0;
+    for (const b of blocks) maxSlot = Math.max(maxSlot, b.off >>> 1);
+    const table: object[] = [];
+    for (let slot = 0; slot <= maxSlot; slot++) {
+      const no = r.idx[slot]!;
+      table.push(no === 0 ? miss : labels[pos[no]!]!);
+    }
+    f.get(P_OFF);
+    f.i32(1);
+    f.op(I32_SHR_U);
+    f.brTable(table, miss);
+    for (let p = 0; p < order.length; p++) {
+      f.end(); // the end of block p's label: its code follows
+      gen.block(blocks[order[p]!]!, p);
+    }
+    f.end(); // miss
+    gen.exitMiss();
+    f.end(); // loop
+    f.end(); // exit
+    // Epilogue: count, leave the pc and the blocks executed in the jit words.
+    f.get(L_N);
+    f.get(L_K);
+    f.op(I32_ADD);
+    f.set(L_N);
+    f.i32(0);
+    f.get(L_EPC);
+    f.mem(I64_STORE, 3, this.JW + JW_PC_LO * 4);
+    f.i32(0);
+    f.get(L_PK);
+    f.mem(I32_STORE, 2, this.JW + JW_PC_KIND * 4);
+    f.i32(0);
+    f.i32(0);
+    f.mem(I64_LOAD, 3, this.JW + JW_BLOCKS_LO * 4);
+    f.get(L_NB);
+    f.op(I64_EXTEND_I32_U);
+    f.op(I64_ADD);
+    f.mem(I64_STORE, 3, this.JW + JW_BLOCKS_LO * 4);
+    f.get(L_N);
+    f.op(END);
+    const locals: number[] = [2, I32_LOCALS, T_I32, I64_LOCALS, T_I64];
+    return [...locals, ...f.out];
+  }
+
+  /** Internal (RegionGen): addresses and op tables. */
+  get layout() {
+    return {
+      X: this.X,
+      JW: this.JW,
+      DIR: this.host.directory.byteOffset,
+      NEXT: this.host.nextSlot.byteOffset,
+      RAM: this.RAM,
+      tlb: this.tlb,
+      kind: this.kind,
+      opc: this.opc,
+      extra: this.extra,
+      stops: this.host.stops,
+    };
+  }
+
+  /** Internal (RegionGen): the inline emulation `insn` as a JavaScript function (vLo, vHi, n) -> 0 go on, 1 resync, 2 callout. */
+  inlineFunction(insn: BlockInsn): unknown {
+    const rw = insn.inline!;
+    const o = insn.off;
+    const k = insn.k;
+    // As the JavaScript backend's callout: pc on the instruction, the steps so far counted.
+    const callout =
+      rw.callout === undefined
+        ? ""
+        : `{H.pcLo=vLo|${o};H.pcHi=vHi;H.stepsInRun=n+${k};H.retiredInRun=n+${k - 1};${rw.callout};` +
+          "H.jitShort=1;H.resync=true;return 2;}";
+    const code = rw.code.split("$CALLOUT").join(callout);
+    const src = `"use strict";return function inline_${o}(vLo,vHi,n){{${code}}return H.resync?1:0;};`;
+    return new Function(...this.host.envNames, src)(...this.host.envValues);
+  }
+}
+
+/** The labels and numbering of a region's function (see WasmBackend.region). */
+interface RegionFrame {
+  /** The epilogue's block. */
+  readonly exit: object;
+  /** The dispatch loop. */
+  readonly top: object;
+  /** The block labels, by position in address order (the end of a label is its block's code). */
+  readonly labels: readonly object[];
+  /** Position in address order by block number (1-based). */
+  readonly pos: Int32Array;
+  /** Function index of the mulhu helper (mulh, mulhsu follow). */
+  readonly mulBase: number;
+}
+
+/** Code generation for one region's blocks. */
+class RegionGen {
+  /** Registers (bit per register) whose locals hold their current value. */
+  private cached = 0;
+  private readonly L: WasmBackend["layout"];
+  private readonly exitLabel: object;
+
+  constructor(
+    private readonly be: WasmBackend,
+    private readonly f: Body,
+    private readonly r: Region,
+    private readonly frame: RegionFrame,
+    private readonly inlines: unknown[],
+  ) {
+    this.L = be.layout;
+    this.exitLabel = frame.exit;
+  }
+
+  /** Leave with pc = page base + `off` (may be past the page), `k` more steps, exit kind `kind`. */
+  private exitAt(off: number, k: number, kind = EXIT_CHAIN): void {
+    const f = this.f;
+    f.get(L_VB);
+    f.i64(off);
+    f.op(I64_ADD);
+    f.set(L_EPC);
+    if (k !== 0) {
+      f.i32(k);
+      f.set(L_K);
+    }
+    if (kind !== EXIT_CHAIN) {
+      f.i32(kind);
+      f.set(L_PK);
+    }
+    f.br(this.exitLabel);
+  }
+
+  /** Leave at the dispatched offset, which starts no block of the region. */
+  exitMiss(): void {
+    const f = this.f;
+    f.get(L_VB);
+    f.get(P_OFF);
+    f.op(I64_EXTEND_I32_U);
+    f.op(I64_ADD);
+    f.set(L_EPC);
+    f.i32(EXIT_MISS);
+    f.set(L_PK);
+    f.br(this.exitLabel);
+  }
+
+  /** Leave with pc already in the hart (a slow path, a callout or an out-of-line instruction ended the run). */
+  private exitHart(k: number): void {
+    const f = this.f;
+    f.i32(k);
+    f.set(L_K);
+    f.i32(EXIT_HART);
+    f.set(L_PK);
+    f.br(this.exitLabel);
+  }
+
+  /** Push guest register r (i64); x0 is 0. Called outside if arms only (what it caches holds on every path). */
+  private src(r: number): void {
+    const f = this.f;
+    if (r === 0) {
+      f.i64(0);
+      return;
+    }
+    if (this.cached & (1 << r)) {
+      f.get(L_REG + r);
+      return;
+    }
+    f.i32(0);
+    f.mem(I64_LOAD, 3, this.L.X + 8 * r);
+    f.tee(L_REG + r);
+    this.cached |= 1 << r;
+  }
+
+  /** Pop the value into guest register r (1-31), written through to the register file. */
+  private dst(r: number): void {
+    const f = this.f;
+    f.set(L_REG + r);
+    f.i32(0);
+    f.get(L_REG + r);
+    f.mem(I64_STORE, 3, this.L.X + 8 * r);
+    this.cached |= 1 << r;
+  }
+
+  /** Reload register r's local from the register file (a slow path wrote it). */
+  private reload(r: number): void {
+    const f = this.f;
+    f.i32(0);
+    f.mem(I64_LOAD, 3, this.L.X + 8 * r);
+    f.set(L_REG + r);
+    this.cached |= 1 << r;
+  }
+
+  /** The code of block `b`, at position `p` in address order. */
+  block(b: Block, p: number): void {
+    const f = this.f;
+    this.cached = 0;
+    // The step budget: a block runs only if it fits.
+    f.get(L_N);
+    f.get(P_LIM);
+    f.i32(b.count);
+    f.op(I32_SUB);
+    f.op(I32_GT_S);
+    f.if();
+    this.exitAt(b.off, 0, EXIT_STOP);
+    f.end();
+    f.get(L_NB);
+    f.i32(1);
+    f.op(I32_ADD);
+    f.set(L_NB);
+    const insns = b.insns;
+    const last =
+      b.end.kind === "jalr" || b.end.kind === "branch" || b.end.kind === "far" ? insns.length - 1 : -1;
+    for (let i = 0; i < insns.length; i++) {
+      if (i === last) break;
+      this.insn(insns[i]!);
+    }
+    f.get(L_N);
+    f.i32(b.count);
+    f.op(I32_ADD);
+    f.set(L_N);
+    this.terminator(b, p, last >= 0 ? insns[last]! : null);
+  }
+
+  /** Continue at in-page offset `target` (a block start or not), from the block at position `p`; nothing when it is the next block and `tail`. */
+  private link(target: number, p: number, tail: boolean): void {
+    const f = this.f;
+    if (target >= 4096) {
+      this.exitAt(4096, 0);
+      return;
+    }
+    const no = this.r.idx[target >>> 1]!;
+    if (no === 0) {
+      this.exitAt(target, 0);
+      return;
+    }
+    const q = this.frame.pos[no]!;
+    if (tail && q === p + 1) return; // falls through
+    if (q > p) {
+      f.br(this.frame.labels[q]!); // forward: the end of its label is its code
+      return;
+    }
+    f.i32(target);
+    f.set(P_OFF);
+    f.br(this.frame.top);
+  }
+
+  private terminator(b: Block, p: number, insn: BlockInsn | null): void {
+    const f = this.f;
+    const e = b.end;
+    switch (e.kind) {
+      case "link":
+        // (A jal within the page wrote its link in insn().)
+        this.link(e.target, p, true);
+        return;
+      case "far": {
+        // jal out of the page: link, then leave at pc + imm.
+        this.insn(insn!);
+        this.exitAt(insn!.off + e.imm, 0);
+        return;
+      }
+      case "branch": {
+        const i = insn!;
+        const r1 = (i.a >>> 14) & 31;
+        const r2 = (i.a >>> 19) & 31;
+        this.src(r1);
+        this.src(r2);
+        f.op(this.L.opc[i.a & 0xff]!);
+        f.if();
+        if (e.far) this.exitAt(i.off + e.imm, 0);
+        else this.link(e.target, p, false);
+        f.end();
+        this.link(e.fall, p, true);
+        return;
+      }
+      case "jalr": {
+        const i = insn!;
+        const r1 = (i.a >>> 14) & 31;
+        const rd = (i.a >>> 8) & 63;
+        // Target first (rs1 may be rd), then the link.
+        this.src(r1);
+        if (i.b !== 0) {
+          f.i64(i.b);
+          f.op(I64_ADD);
+        }
+        f.i64(-2);
+        f.op(I64_AND);
+        f.set(L_A);
+        if (rd !== 32) {
+          f.get(L_VB);
+          f.i64(i.off + i.len);
+          f.op(I64_ADD);
+          this.dst(rd);
+        }
+        // Within the page: dispatch here.
+        f.get(L_A);
+        f.i64(-4096);
+        f.op(I64_AND);
+        f.get(L_VB);
+        f.op(I64_EQ);
+        f.if();
+        f.get(L_A);
+        f.op(I32_WRAP_I64);
+        f.i32(4095);
+        f.op(I32_AND);
+        f.set(P_OFF);
+        f.br(this.frame.top);
+        f.end();
+        f.get(L_A);
+        f.set(L_EPC);
+        f.br(this.exitLabel);
+        return;
+      }
+      default:
+      // "none": the last instruction left the block (system() emitted its exits); nothing follows.
+    }
+  }
+
+  /** Code for one instruction (not a block's control transfer). */
+  private insn(i: BlockInsn): void {
+    const f = this.f;
+    const L = this.L;
+    const a = i.a;
+    const op = a & 0xff;
+    const rd = (a >>> 8) & 63; // 32: x0 (writes go to the sink)
+    const r1 = (a >>> 14) & 31;
+    const r2 = (a >>> 19) & 31;
+    const imm = i.b;
+    if (i.inline !== undefined) {
+      this.inline(i);
+      return;
+    }
+    const kind = L.kind[op]!;
+    const opc = L.opc[op]!;
+    const extra = L.extra[op]!;
+    switch (kind) {
+      case G.LUI:
+        if (rd === 32) return;
+        f.i64(imm);
+        this.dst(rd);
+        return;
+      case G.AUIPC:
+        if (rd === 32) return;
+        f.get(L_VB);
+        f.i64(i.off + imm);
+        f.op(I64_ADD);
+        this.dst(rd);
+        return;
+      case G.IMM:
+        if (rd === 32) return;
+        this.src(r1);
+        f.i64(imm);
+        f.op(opc);
+        if (extra === 1) f.op(I64_EXTEND_I32_U);
+        this.dst(rd);
+        return;
+      case G.REG:
+        if (rd === 32) return;
+        this.src(r1);
+        this.src(r2);
+        f.op(opc);
+        if (extra === 1) f.op(I64_EXTEND_I32_U);
+        this.dst(rd);
+        return;
+      case G.IMMW:
+        if (rd === 32) return;
+        this.src(r1);
+        f.op(I32_WRAP_I64);
+        f.i32(imm);
+        f.op(opc);
+        f.op(I64_EXTEND_I32_S);
+        this.dst(rd);
+        return;
+      case G.REGW:
+        if (rd === 32) return;
+        this.src(r1);
+        f.op(I32_WRAP_I64);
+        this.src(r2);
+        f.op(I32_WRAP_I64);
+        f.op(opc);
+        f.op(I64_EXTEND_I32_S);
+        this.dst(rd);
+        return;
+      case G.MULH:
+        if (rd === 32) return;
+        this.src(r1);
+        this.src(r2);
+        f.call(this.frame.mulBase + opc);
+        this.dst(rd);
+        return;
+      case G.DIV:
+        if (rd === 32) return;
+        this.div(r1, r2, opc, extra, false);
+        this.dst(rd);
+        return;
+      case G.DIVW:
+        if (rd === 32) return;
+        this.div(r1, r2, opc, extra, true);
+        this.dst(rd);
+        return;
+      case G.LOAD:
+        this.load(i, rd, r1, opc, extra);
+        return;
+      case G.STORE:
+        this.store(i, r1, r2, opc, extra);
+        return;
+      case G.FENCE:
+        // The hart keeps decode caches and translations coherent with every store.
+        return;
+      case G.JAL:
+        if (rd === 32) return;
+        f.get(L_VB);
+        f.i64(i.off + i.len);
+        f.op(I64_ADD);
+        this.dst(rd);
+        return;
+      default:
+        // (jalr and branches end their block: the terminator generates them.)
+        this.system(i);
+    }
+  }
+
+  /** Division and remainder with the spec's results for a zero divisor and signed overflow (no wasm trap). */
+  private div(r1: number, r2: number, opc: number, extra: number, word: boolean): void {
+    const f = this.f;
+    const rem = (extra & 1) !== 0;
+    const signedDiv = extra === 4;
+    this.src(r1);
+    if (word) {
+      f.op(I32_WRAP_I64);
+      f.set(L_LO);
+    } else f.set(L_A);
+    this.src(r2);
+    if (word) {
+      f.op(I32_WRAP_I64);
+      f.tee(L_HI);
+      f.op(I32_EQZ);
+    } else {
+      f.tee(L_B);
+      f.op(I64_EQZ);
+    }
+    const t = word ? T_I32 : T_I64;
+    f.if(t);
+    // x / 0 = -1 (all ones), x % 0 = x.
+    if (rem) f.get(word ? L_LO : L_A);
+    else if (word) f.i32(-1);
+    else f.i64(-1);
+    f.else();
+    if (signedDiv) {
+      // x / -1 = -x (wraps for the most negative x, where the wasm instruction would trap).
+      if (word) {
+        f.get(L_HI);
+        f.i32(-1);
+        f.op(I32_EQ);
+      } else {
+        f.get(L_B);
+        f.i64(-1);
+        f.op(I64_EQ);
+      }
+      f.if(t);
+      if (word) {
+        f.i32(0);
+        f.get(L_LO);
+        f.op(I32_SUB);
+      } else {
+        f.i64(0);
+        f.get(L_A);
+        f.op(I64_SUB);
+      }
+      f.else();
+      f.get(word ? L_LO : L_A);
+      f.get(word ? L_HI : L_B);
+      f.op(opc);
+      f.end();
+    } else {
+      f.get(word ? L_LO : L_A);
+      f.get(word ? L_HI : L_B);
+      f.op(opc);
+    }
+    f.end();
+    if (word) f.op(I64_EXTEND_I32_S);
+  }
+
+  /** The effective address x[rs1] + imm into L_LO/L_HI, and the TLB entry's byte index (dB + page index) * 4 into L_I. */
+  private address(r1: number, imm: number): void {
+    const f = this.f;
+    this.src(r1);
+    if (imm !== 0) {
+      f.i64(imm);
+      f.op(I64_ADD);
+    }
+    f.tee(L_A);
+    f.op(I32_WRAP_I64);
+    f.tee(L_LO);
+    f.get(L_A);
+    f.i64(32);
+    f.op(I64_SHR_U);
+    f.op(I32_WRAP_I64);
+    f.set(L_HI);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(255);
+    f.op(I32_AND);
+    f.get(P_DB);
+    f.op(I32_ADD);
+    f.i32(2);
+    f.op(I32_SHL);
+    f.set(L_I);
+  }
+
+  /** The TLB check of the address in L_LO/L_HI against arrays `tag`/`tagHi`: an access of 2^align bytes, aligned, in one page. */
+  private tlbHit(tag: number, tagHi: number, align: number): void {
+    const f = this.f;
+    f.get(L_I);
+    f.mem(I32_LOAD, 2, tag);
+    f.get(L_LO);
+    f.i32(-4096 + (1 << align) - 1);
+    f.op(I32_AND);
+    f.op(I32_EQ);
+    f.get(L_I);
+    f.mem(I32_LOAD, 2, tagHi);
+    f.get(L_HI);
+    f.op(I32_EQ);
+    f.op(I32_AND);
+  }
+
+  /** The slow path's arguments: (lo, hi, decode word, pc lo, pc hi, steps). */
+  private slowArgs(i: BlockInsn): void {
+    const f = this.f;
+    f.get(L_LO);
+    f.get(L_HI);
+    f.i32(i.a);
+    f.get(P_VLO);
+    f.i32(i.off);
+    f.op(I32_OR);
+    f.get(P_VHI);
+    f.get(L_N);
+    f.i32(i.k);
+    f.op(I32_ADD);
+  }
+
+  private load(i: BlockInsn, rd: number, r1: number, opc: number, align: number): void {
+    const f = this.f;
+    const L = this.L;
+    this.address(r1, i.b);
+    this.tlbHit(L.tlb.rtag, L.tlb.rtagHi, align);
+    f.if();
+    if (rd !== 32) {
+      f.get(L_I);
+      f.mem(I32_LOAD, 2, L.tlb.roff);
+      f.get(L_LO);
+      f.i32(4095);
+      f.op(I32_AND);
+      f.op(I32_ADD);
+      f.mem(opc, align, L.RAM);
+      this.dst(rd);
+    }
+    f.else();
+    this.slowArgs(i);
+    f.call(F_LD);
+    f.if();
+    this.exitHart(i.k);
+    f.end();
+    if (rd !== 32) this.reload(rd);
+    f.end();
+  }
+
+  private store(i: BlockInsn, r1: number, r2: number, opc: number, align: number): void {
+    const f = this.f;
+    const L = this.L;
+    this.address(r1, i.b);
+    this.src(r2);
+    f.set(L_B);
+    this.tlbHit(L.tlb.wtag, L.tlb.wtagHi, align);
+    f.if();
+    f.get(L_I);
+    f.mem(I32_LOAD, 2, L.tlb.woff);
+    f.get(L_LO);
+    f.i32(4095);
+    f.op(I32_AND);
+    f.op(I32_ADD);
+    f.tee(L_O);
+    f.get(L_B);
+    f.mem(opc, align, L.RAM);
+    // A store to the LR reservation's doubleword drops it.
+    f.i32(0);
+    f.mem(I32_LOAD, 2, L.JW + JW_RESV * 4);
+    f.tee(L_T);
+    f.get(L_O);
+    f.op(I32_XOR);
+    f.i32(-8);
+    f.op(I32_AND);
+    f.get(L_T);
+    f.i32(31);
+    f.op(I32_SHR_S);
+    f.op(I32_OR);
+    f.op(I32_EQZ);
+    f.if();
+    f.i32(0);
+    f.i32(-1);
+    f.mem(I32_STORE, 2, L.JW + JW_RESV * 4);
+    f.end();
+    f.else();
+    this.slowArgs(i);
+    f.call(F_ST);
+    f.if();
+    this.exitHart(i.k);
+    f.end();
+    f.end();
+  }
+
+  /** An instruction the hart executes out of line (system, CSR, atomics, floating point). */
+  private system(i: BlockInsn): void {
+    const f = this.f;
+    f.i32(i.a);
+    f.i32(i.b);
+    f.get(P_VLO);
+    f.i32(i.off);
+    f.op(I32_OR);
+    f.get(P_VHI);
+    f.get(L_N);
+    f.i32(i.k);
+    f.op(I32_ADD);
+    f.call(F_SYS);
+    f.if();
+    this.exitHart(i.k);
+    f.end();
+    // It may have written any register.
+    this.cached = 0;
+    // One that normally traps or changes mode ends the block either way (an ISA profile may make it a no-op).
+    if (this.L.stops[i.a & 0xff] === 1) this.exitAt(i.off + i.len, i.k, EXIT_STOP);
+  }
+
+  /** A sensitive instruction the strategy emulates inline: a call of its code, compiled as JavaScript. */
+  private inline(i: BlockInsn): void {
+    const f = this.f;
+    const n = this.inlines.length;
+    this.inlines.push(this.be.inlineFunction(i));
+    f.get(P_VLO);
+    f.get(P_VHI);
+    f.get(L_N);
+    f.call(F_INLINE + n);
+    f.tee(L_T);
+    f.if();
+    f.get(L_T);
+    f.i32(1);
+    f.op(I32_EQ);
+    f.if();
+    this.exitAt(i.off + i.len, i.k, EXIT_STOP);
+    f.end();
+    this.exitHart(i.k);
+    f.end();
+    this.cached = 0;
+  }
+}
