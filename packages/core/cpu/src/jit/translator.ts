@@ -614,13 +614,12 @@ export class BlockTranslator {
 
   /**
    * The dispatcher found no block at (page, off) in context ctx. `sample`
-   * when the interpreter stopped there only because its stretch ended (a
-   * statistical sample of where time goes: one per {@link SAMPLE_STEPS}
-   * interpreted steps), else an entry (from another page, or a return from
-   * translated code). A page whose samples reach the threshold is hot and
-   * gets its first region; on a translated page, samples of untranslated
-   * code, or entries at one offset, build more regions. True when there is
-   * now a block at `off`.
+   * when the interpreter stopped there only because its stretch ended, else
+   * an entry (from another page, or a return from translated code). A page
+   * whose interpreted steps ({@link credit}) reach the threshold is hot and
+   * gets its first region; on a translated page, steps interpreted in its
+   * untranslated code, or entries at one offset, build more regions. True
+   * when there is now a block at `off`.
    */
   observe(page: number, ctx: number, off: number, sample: boolean): boolean {
     this.misses++;
