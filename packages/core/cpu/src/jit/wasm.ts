@@ -252,6 +252,21 @@ function sleb(out: number[], v: number): void {
   }
 }
 
+/** The magic number and version of a WebAssembly binary module. */
+const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00] as const;
+
+/** Append section `id` with its size-prefixed content to a module's bytes. */
+function appendSection(out: number[], id: number, content: readonly number[]): void {
+  out.push(id);
+  uleb(out, content.length);
+  for (const b of content) out.push(b);
+}
+
+/** A name (import module, field, export) as a WebAssembly vector of bytes (ASCII names only). */
+function name(t: string): number[] {
+  return [t.length, ...Array.from(t, (c) => c.charCodeAt(0))];
+}
+
 /** A function body under construction, with the structured-control stack for branch depths. */
 class Body {
   readonly out: number[] = [];
@@ -724,13 +739,8 @@ export class WasmBackend {
     f.end();
     f.op(UNREACHABLE, END);
     const body = [1, 8, T_I32, ...f.out];
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, content: number[]): void => {
-      out.push(id);
-      uleb(out, content.length);
-      for (const b of content) out.push(b);
-    };
-    const name = (t: string): number[] => [t.length, ...Array.from(t, (c) => c.charCodeAt(0))];
+    const out: number[] = [...WASM_HEADER];
+    const section = (id: number, content: number[]): void => appendSection(out, id, content);
     const fnType = ([params, results]: readonly [readonly number[], readonly number[]]): number[] => [
       0x60,
       params.length,
@@ -786,13 +796,8 @@ export class WasmBackend {
 
   /** The module around the region function's body. */
   private module(body: number[], inlines: number): Uint8Array {
-    const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-    const section = (id: number, content: number[]): void => {
-      out.push(id);
-      uleb(out, content.length);
-      for (const b of content) out.push(b);
-    };
-    const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+    const out: number[] = [...WASM_HEADER];
+    const section = (id: number, content: number[]): void => appendSection(out, id, content);
     // Types.
     const types: number[] = [];
     uleb(types, TYPES.length);
