@@ -560,8 +560,10 @@ export class Hart {
 
   // The translator engine (setEngine("translator")).
   private jit: BlockTranslator | null = null;
-  /** Set while the translated engine's dispatcher runs the interpreter: it hands back on entering a hot page. */
+  /** Set while the translated engine's dispatcher runs the interpreter: it hands back at translated code and credits each page its steps. */
   private jitActive = false;
+  /** The interpreter's step count where it entered the current fetch page (see creditPage). */
+  private creditFrom = 0;
   /** The interpreter handed back to the dispatcher at a page entry. */
   private jitPageStop = false;
   /** Internal (translated code): decode word of the instruction that faulted. */
@@ -2392,6 +2394,7 @@ export class Hart {
       if ((pcLo & PAGE_MASK) !== fTag || pcHi !== fTagHi) {
         this.pcLo = pcLo;
         this.pcHi = pcHi;
+        if (this.jitActive) this.creditPage(n);
         if (!this.fetchPage()) {
           // A trap changes the privilege level: end this run so instructions are counted per mode.
           this.takePending(0);
@@ -3018,8 +3021,9 @@ export class Hart {
       }
       // Untranslated code: a stretch of the interpreter, which hands back at translated code.
       const want = Math.min(limit - n, region === null ? SAMPLE_STEPS : MISS_CHUNK);
+      this.creditFrom = 0;
       const k = this.interpret(want);
-      if (uniform) jit.credit(page, k);
+      this.creditPage(k);
       n += k;
       if (this.jitPageStop) {
         this.jitPageStop = false;
@@ -3031,6 +3035,20 @@ export class Hart {
     }
     this.jitActive = false;
     return n;
+  }
+
+  /**
+   * Hotness (the translated engine): credit the fetch page with the steps the
+   * interpreter ran there, from `creditFrom` to `n`. Called where the
+   * interpreter leaves a page and where its stretch ends, so steps count on
+   * the page that ran them: a stretch entering a loop on another page makes
+   * that page hot, not the caller's. A page that a PMP boundary cuts (fetch
+   * tag invalid) is never translated and gets nothing.
+   */
+  private creditPage(n: number): void {
+    if (this.fTag !== TLB_INVALID && n > this.creditFrom)
+      this.jit!.credit(this.fOff >>> 12, n - this.creditFrom);
+    this.creditFrom = n;
   }
 
   /**

@@ -1,0 +1,44 @@
+/**
+ * Hotness: the translated engine's dispatcher credits each physical page
+ * with the steps the interpreter ran on it, wherever the stretch started, so
+ * a loop entered from another page makes its own page hot.
+ */
+import { assemble } from "@hvkit/isa";
+import { describe, expect, it } from "vitest";
+import { BARE_RAM_BASE, BareMachine } from "../src/index.js";
+
+// Page 0 calls a counted loop on page 1 ten times, then spins.
+const SOURCE = `
+_start:
+  li s0, 10
+1:
+  call far
+  addi s0, s0, -1
+  bnez s0, 1b
+2:
+  j 2b
+.balign 4096
+far:
+  li t0, 100
+3:
+  addi t0, t0, -1
+  bnez t0, 3b
+  ret
+`;
+
+describe("translator hotness", () => {
+  it("credits the interpreter's steps to the page that ran them", () => {
+    const { bytes, entry } = assemble(SOURCE, { base: BigInt(BARE_RAM_BASE) });
+    // A threshold nothing reaches: every step is interpreted and credited.
+    const m = new BareMachine({ engine: "translator", translation: { threshold: 0xffff } });
+    m.ram.set(bytes, 0);
+    m.hart.setPc(BigInt(entry));
+    m.hart.run(50_000);
+    const heat = m.hart.translator!.heat;
+    // Per call: li, 100 x (addi, bnez), ret.
+    expect(heat[1]).toBe(10 * (1 + 2 * 100 + 1));
+    expect(heat[0]! + heat[1]!).toBe(50_000);
+    expect(m.hart.instret).toBe(50_000);
+    expect(m.hart.translator!.stats.steps).toBe(0);
+  });
+});
