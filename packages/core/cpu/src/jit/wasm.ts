@@ -1,12 +1,14 @@
 /**
  * The WebAssembly backend of the block translator: a region (the blocks of
- * one physical page for one context) becomes one WebAssembly module whose
- * function runs on the hart's own state where the machine put it, in the
- * WebAssembly memory that also holds guest RAM (a {@link WasmArena}): the
- * registers as native i64 values (each held in a local once read, written
- * through), loads and stores through the TLB arrays to RAM, the slow paths,
- * out-of-line instructions and the strategy's inline emulations as calls
- * of imported JavaScript functions.
+ * one physical page for one context) becomes one WebAssembly module, with a
+ * function per block, that runs on the hart's own state where the machine
+ * put it, in the WebAssembly memory that also holds guest RAM (a
+ * {@link WasmArena}): the registers as native i64 values (each held in a
+ * local once read, written through), loads and stores through the TLB
+ * arrays to RAM, the slow paths, out-of-line instructions and the
+ * strategy's inline emulations as calls of imported JavaScript functions. A
+ * block goes on to the next by a tail call (`return_call`), so a chain
+ * within the page never returns.
  *
  * Why WebAssembly rather than generated JavaScript: V8 compiles a module
  * with its baseline compiler in microseconds and tiers hot functions up in
@@ -15,13 +17,14 @@
  * guest instruction) and deoptimized on paths it had not seen. Measurements
  * in the README of @hvkit/binary-translation.
  *
- * The function keeps the JavaScript backend's contract (see compileJs in
- * translator.ts), precise faults and steps counted per block, with the
+ * The region's entry keeps the JavaScript backend's contract (see compileJs
+ * in translator.ts), precise faults and steps counted per block, with the
  * steps so far in and out: `(offset, steps, budget, page VA low, page VA
  * high, TLB set base) -> steps`; it leaves the pc in the jit words unless a
  * slow path or callout left it in the hart, and how it left (JW_PC_KIND).
- * Regions sit in one function table, and the dispatcher's loop (its own
- * module) chains from one to the next without returning to JavaScript.
+ * Entries sit in one function table, and the dispatcher's loop (its own
+ * module) chains from one region to the next without returning to
+ * JavaScript.
  */
 import type { WasmArena } from "../memory.js";
 import {
@@ -114,6 +117,7 @@ const BR_TABLE = 0x0e;
 const RETURN = 0x0f;
 const CALL = 0x10;
 const CALL_INDIRECT = 0x11;
+const RETURN_CALL = 0x12;
 const UNREACHABLE = 0x00;
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
@@ -181,36 +185,38 @@ const I64_STORE8 = 0x3c;
 const I64_STORE16 = 0x3d;
 const I64_STORE32 = 0x3e;
 
-// Locals of the region function: parameters, then i32 scratch, then i64. The steps n arrive as a
-// parameter (the steps of the dispatcher's chain so far, so slow paths see the run's true count).
-const P_OFF = 0;
-const L_N = 1;
-const P_LIM = 2;
-const P_VLO = 3;
-const P_VHI = 4;
-const P_DB = 5;
-const L_NB = 6;
-const L_K = 7;
-const L_PK = 8;
-const L_LO = 9;
-const L_HI = 10;
-const L_I = 11;
-const L_O = 12;
-const L_T = 13;
-const I32_LOCALS = 8; // L_NB .. L_T
-const L_VB = 14;
-const L_EPC = 15;
-const L_A = 16;
-const L_B = 17;
-/** Local of guest register r (1-31). */
-const L_REG = 17;
-const I64_LOCALS = 4 + 31;
+// Parameters of a block function: the steps of the chain so far, the budget, the page's virtual
+// base, the TLB set base and the blocks run so far in this region (see WasmBackend.functions).
+const B_N = 0;
+const B_LIM = 1;
+const B_VB = 2;
+const B_DB = 3;
+const B_NB = 4;
+// Its locals: i32 scratch, then i64 scratch, then one i64 per guest register it uses.
+const L_LO = 5;
+const L_HI = 6;
+const L_I = 7;
+const L_O = 8;
+const L_T = 9;
+const I32_LOCALS = 5; // L_LO .. L_T
+const L_A = 10;
+const L_B = 11;
+/** The first register local (registers get locals in the order a block first uses them). */
+const L_REGS = 12;
 
 // Imported functions, then the module's own.
 const F_LD = 0;
 const F_ST = 1;
 const F_SYS = 2;
 const F_INLINE = 3;
+// The module's own functions, after the imports (base F_INLINE + inline emulations): the region's
+// entry (exported), the in-page dispatch, the exit, the three high-product helpers, then one
+// function per block in address order.
+const OWN_ENTRY = 0;
+const OWN_DISPATCH = 1;
+const OWN_EXIT = 2;
+const OWN_MULHU = 3;
+const OWN_BLOCKS = 6;
 
 // Exit kinds (JW_PC_KIND).
 /** A control transfer: the dispatcher's loop may chain to the target's region. */
@@ -304,6 +310,11 @@ class Body {
   }
   call(f: number): void {
     this.out.push(CALL);
+    uleb(this.out, f);
+  }
+  /** A tail call: the callee's result is this function's. */
+  returnCall(f: number): void {
+    this.out.push(RETURN_CALL);
     uleb(this.out, f);
   }
   block(label: object | null = null, type = T_VOID): void {
@@ -434,14 +445,28 @@ const OP_TABLE: Record<string, readonly [G, number, number]> = {
   BGEU: [G.BRANCH, I64_GE_U, 0],
 };
 
-/** Function types of the module: 0 region, 1 load/store slow path, 2 system, 3 inline emulation, 4 (i64, i64) -> i64. */
+/**
+ * Function types of the module: 0 region entry, 1 load/store slow path, 2
+ * system, 3 inline emulation, 4 (i64, i64) -> i64, 5 block, 6 dispatch, 7
+ * exit.
+ */
 const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32], [T_I32]],
   [[T_I64, T_I64], [T_I64]],
+  // (n, lim, vb, dB, nb)
+  [[T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
+  // (off, n, lim, vb, dB, nb)
+  [[T_I32, T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
+  // (pc, kind, n, nb)
+  [[T_I64, T_I32, T_I32, T_I32], [T_I32]],
 ];
+const TYPE_MUL = 4;
+const TYPE_BLOCK = 5;
+const TYPE_DISPATCH = 6;
+const TYPE_EXIT = 7;
 
 /** Bodies of the high-product helpers (mulhu, mulh, mulhsu), type 4; mulhu is function `base`. */
 function mulHelpers(base: number): number[][] {
@@ -777,14 +802,14 @@ export class WasmBackend {
   }
 
   /**
-   * Compile region `r` (its blocks, numbered by `r.idx`) and put its
+   * Compile region `r` (its blocks, numbered by `r.idx`) and put its entry
    * function in a table slot (`r.slot`); false when the table is full;
    * throws if the runtime refuses the module.
    */
   compile(r: Region): boolean {
     const inlines: unknown[] = [];
-    const body = this.region(r, inlines);
-    const bytes = this.module(body, inlines.length);
+    const functions = this.functions(r, inlines);
+    const bytes = this.module(functions, inlines.length);
     const imports: Record<string, unknown> = { ...this.imports };
     inlines.forEach((f, i) => {
       imports[`i${i}`] = f;
@@ -794,8 +819,8 @@ export class WasmBackend {
     return r.slot >= 0;
   }
 
-  /** The module around the region function's body. */
-  private module(body: number[], inlines: number): Uint8Array {
+  /** The module around the region's functions (their types are those {@link functions} lists). */
+  private module(functions: readonly { type: number; body: number[] }[], inlines: number): Uint8Array {
     const out: number[] = [...WASM_HEADER];
     const section = (id: number, content: number[]): void => appendSection(out, id, content);
     // Types.
@@ -813,100 +838,147 @@ export class WasmBackend {
     imp.push(...name("e"), ...name("sys"), 0x00, 2);
     for (let i = 0; i < inlines; i++) imp.push(...name("e"), ...name(`i${i}`), 0x00, 3);
     section(2, imp);
-    // Functions: the region, mulhu, mulh, mulhsu.
-    section(3, [4, 0, 4, 4, 4]);
-    // Export the region as "r".
-    const nImported = F_INLINE + inlines;
+    const fns: number[] = [];
+    uleb(fns, functions.length);
+    for (const f of functions) fns.push(f.type);
+    section(3, fns);
+    // Export the entry as "r".
     const exp: number[] = [1, ...name("r"), 0x00];
-    uleb(exp, nImported);
+    uleb(exp, F_INLINE + inlines + OWN_ENTRY);
     section(7, exp);
     // Code.
-    const code: number[] = [4];
-    const fn = (b: number[]): void => {
-      uleb(code, b.length);
-      for (const x of b) code.push(x);
-    };
-    fn(body);
-    for (const h of mulHelpers(nImported + 1)) fn([...h, END]);
+    const code: number[] = [];
+    uleb(code, functions.length);
+    for (const f of functions) {
+      uleb(code, f.body.length);
+      for (const x of f.body) code.push(x);
+    }
     section(10, code);
     return new Uint8Array(out);
   }
 
-  /** The region function's body (locals and code). */
-  private region(r: Region, inlines: unknown[]): number[] {
-    const f = new Body();
+  /**
+   * The region's functions, in function-index order after the imports:
+   *
+   * - the entry (exported, the table's signature): dispatch from `offset`;
+   * - the dispatch: a `br_table` on the offset to a tail call of its
+   *   block's function, or the exit (a miss);
+   * - the exit: leaves the pc, how the region left and the blocks run in
+   *   the jit words, and returns the steps;
+   * - the high-product helpers;
+   * - a function per block, in address order, which ends in a tail call:
+   *   of the next block's function (a chain within the region), of the
+   *   dispatch (an in-page jump through a register) or of the exit.
+   *
+   * A function per block, not one for the region: V8 compiles each lazily,
+   * at its first call, and optimizes only those that run hot (measured on
+   * Debian's boot: optimizing whole regions took ~90 us of background CPU
+   * per guest instruction, ~5 s in all, for code mostly lukewarm). A block
+   * that branches to itself loops inside its function.
+   */
+  private functions(r: Region, inlines: unknown[]): { type: number; body: number[] }[] {
     const blocks = r.blocks;
-    // The module's own functions follow the imports, one per inline emulation: mulhu is the second.
     let inlineCount = 0;
     for (const b of blocks) for (const i of b.insns) if (i.inline !== undefined) inlineCount++;
-    const mulBase = F_INLINE + inlineCount + 1;
-    // Address order: a block falling through to the next needs no branch, forward branches are direct.
+    const own = F_INLINE + inlineCount;
+    // Address order: position p's function is own + OWN_BLOCKS + p.
     const order = blocks.map((_, i) => i).sort((a, b) => blocks[a]!.off - blocks[b]!.off);
-    const labels = order.map(() => ({}));
     /** Position in `order` of the block numbered `no` (1-based), by block number. */
     const pos = new Int32Array(blocks.length + 1);
     order.forEach((i, p) => {
       pos[i + 1] = p;
     });
-    const exit = {};
-    const top = {};
-    const miss = {};
-    const gen = new RegionGen(this, f, r, { exit, top, labels, pos, mulBase }, inlines);
-    // Prologue: the page's virtual base as one i64.
-    f.get(P_VHI);
+    const frame: RegionFrame = {
+      pos,
+      mulBase: own + OWN_MULHU,
+      dispatch: own + OWN_DISPATCH,
+      exit: own + OWN_EXIT,
+      blocks: own + OWN_BLOCKS,
+    };
+    const gen = new RegionGen(this, r, frame, inlines);
+    const out = [
+      { type: 0, body: this.entry(frame) },
+      { type: TYPE_DISPATCH, body: this.dispatchFunction(r, order, frame) },
+      { type: TYPE_EXIT, body: this.exitFunction() },
+      ...mulHelpers(own + OWN_MULHU).map((h) => ({ type: TYPE_MUL, body: [...h, END] })),
+    ];
+    for (let p = 0; p < order.length; p++)
+      out.push({ type: TYPE_BLOCK, body: gen.block(blocks[order[p]!]!, p) });
+    return out;
+  }
+
+  /** The entry: `(offset, steps, budget, VA low, VA high, TLB set base)`, the page's virtual base as one i64, to the dispatch. */
+  private entry(frame: RegionFrame): number[] {
+    const f = new Body();
+    f.get(0);
+    f.get(1);
+    f.get(2);
+    f.get(4);
     f.op(I64_EXTEND_I32_U);
     f.i64(32);
     f.op(I64_SHL);
-    f.get(P_VLO);
+    f.get(3);
     f.op(I64_EXTEND_I32_U);
     f.op(I64_OR);
-    f.set(L_VB);
-    f.block(exit);
-    f.loop(top);
+    f.get(5);
+    f.i32(0);
+    f.returnCall(frame.dispatch);
+    return [0, ...f.out, END];
+  }
+
+  /** The dispatch: `(offset, n, lim, vb, dB, nb)`, to the block at the offset or the exit (a miss). */
+  private dispatchFunction(r: Region, order: readonly number[], frame: RegionFrame): number[] {
+    const f = new Body();
+    const miss = {};
+    const labels = order.map(() => ({}));
     f.block(miss);
     for (let p = order.length - 1; p >= 0; p--) f.block(labels[p]!);
-    // Dispatch on the offset: a block start, or a miss.
     let maxSlot = 0;
-    for (const b of blocks) maxSlot = Math.max(maxSlot, b.off >>> 1);
+    for (const b of r.blocks) maxSlot = Math.max(maxSlot, b.off >>> 1);
     const table: object[] = [];
     for (let slot = 0; slot <= maxSlot; slot++) {
       const no = r.idx[slot]!;
-      table.push(no === 0 ? miss : labels[pos[no]!]!);
+      table.push(no === 0 ? miss : labels[frame.pos[no]!]!);
     }
-    f.get(P_OFF);
+    f.get(0);
     f.i32(1);
     f.op(I32_SHR_U);
     f.brTable(table, miss);
     for (let p = 0; p < order.length; p++) {
-      f.end(); // the end of block p's label: its code follows
-      gen.block(blocks[order[p]!]!, p);
+      f.end(); // the end of label p: a tail call of block p
+      for (let l = 1; l <= 5; l++) f.get(l);
+      f.returnCall(frame.blocks + p);
     }
-    f.end(); // miss
-    gen.exitMiss();
-    f.end(); // loop
-    f.end(); // exit
-    // Epilogue: count, leave the pc and the blocks executed in the jit words.
-    f.get(L_N);
-    f.get(L_K);
-    f.op(I32_ADD);
-    f.set(L_N);
+    f.end(); // miss: no block at the offset
+    f.get(3);
+    f.get(0);
+    f.op(I64_EXTEND_I32_U);
+    f.op(I64_ADD);
+    f.i32(EXIT_MISS);
+    f.get(1);
+    f.get(5);
+    f.returnCall(frame.exit);
+    return [0, ...f.out, END];
+  }
+
+  /** The exit: `(pc, kind, n, nb)`: the pc, the kind and the blocks run into the jit words; returns n. */
+  private exitFunction(): number[] {
+    const f = new Body();
     f.i32(0);
-    f.get(L_EPC);
+    f.get(0);
     f.mem(I64_STORE, 3, this.JW + JW_PC_LO * 4);
     f.i32(0);
-    f.get(L_PK);
+    f.get(1);
     f.mem(I32_STORE, 2, this.JW + JW_PC_KIND * 4);
     f.i32(0);
     f.i32(0);
     f.mem(I64_LOAD, 3, this.JW + JW_BLOCKS_LO * 4);
-    f.get(L_NB);
+    f.get(3);
     f.op(I64_EXTEND_I32_U);
     f.op(I64_ADD);
     f.mem(I64_STORE, 3, this.JW + JW_BLOCKS_LO * 4);
-    f.get(L_N);
-    f.op(END);
-    const locals: number[] = [2, I32_LOCALS, T_I32, I64_LOCALS, T_I64];
-    return [...locals, ...f.out];
+    f.get(2);
+    return [0, ...f.out, END];
   }
 
   /** Internal (RegionGen): addresses and op tables. */
@@ -942,77 +1014,99 @@ export class WasmBackend {
   }
 }
 
-/** The labels and numbering of a region's function (see WasmBackend.region). */
+/** The numbering of a region's functions (see WasmBackend.functions). */
 interface RegionFrame {
-  /** The epilogue's block. */
-  readonly exit: object;
-  /** The dispatch loop. */
-  readonly top: object;
-  /** The block labels, by position in address order (the end of a label is its block's code). */
-  readonly labels: readonly object[];
   /** Position in address order by block number (1-based). */
   readonly pos: Int32Array;
   /** Function index of the mulhu helper (mulh, mulhsu follow). */
   readonly mulBase: number;
+  /** Function indices of the dispatch and the exit. */
+  readonly dispatch: number;
+  readonly exit: number;
+  /** Function index of the block at position 0 in address order (the others follow). */
+  readonly blocks: number;
 }
 
-/** Code generation for one region's blocks. */
+/** Code generation for one region's blocks, a function each. */
 class RegionGen {
+  /** The function being generated. */
+  private f = new Body();
   /** Registers (bit per register) whose locals hold their current value. */
   private cached = 0;
+  /** Each guest register's local in the current function (0: none yet). */
+  private readonly regLocal = new Int32Array(32);
+  /** Register locals of the current function. */
+  private regLocals = 0;
+  /** The loop label of a block that branches to itself, else null. */
+  private self: object | null = null;
   private readonly L: WasmBackend["layout"];
-  private readonly exitLabel: object;
 
   constructor(
     private readonly be: WasmBackend,
-    private readonly f: Body,
     private readonly r: Region,
     private readonly frame: RegionFrame,
     private readonly inlines: unknown[],
   ) {
     this.L = be.layout;
-    this.exitLabel = frame.exit;
   }
 
   /** Leave with pc = page base + `off` (may be past the page), `k` more steps, exit kind `kind`. */
   private exitAt(off: number, k: number, kind = EXIT_CHAIN): void {
     const f = this.f;
-    f.get(L_VB);
+    f.get(B_VB);
     f.i64(off);
     f.op(I64_ADD);
-    f.set(L_EPC);
-    if (k !== 0) {
-      f.i32(k);
-      f.set(L_K);
-    }
-    if (kind !== EXIT_CHAIN) {
-      f.i32(kind);
-      f.set(L_PK);
-    }
-    f.br(this.exitLabel);
-  }
-
-  /** Leave at the dispatched offset, which starts no block of the region. */
-  exitMiss(): void {
-    const f = this.f;
-    f.get(L_VB);
-    f.get(P_OFF);
-    f.op(I64_EXTEND_I32_U);
-    f.op(I64_ADD);
-    f.set(L_EPC);
-    f.i32(EXIT_MISS);
-    f.set(L_PK);
-    f.br(this.exitLabel);
+    f.i32(kind);
+    this.steps(k);
+    f.get(B_NB);
+    f.returnCall(this.frame.exit);
   }
 
   /** Leave with pc already in the hart (a slow path, a callout or an out-of-line instruction ended the run). */
   private exitHart(k: number): void {
     const f = this.f;
-    f.i32(k);
-    f.set(L_K);
+    f.i64(0);
     f.i32(EXIT_HART);
-    f.set(L_PK);
-    f.br(this.exitLabel);
+    this.steps(k);
+    f.get(B_NB);
+    f.returnCall(this.frame.exit);
+  }
+
+  /** Push the steps so far plus `k`. */
+  private steps(k: number): void {
+    this.f.get(B_N);
+    if (k !== 0) {
+      this.f.i32(k);
+      this.f.op(I32_ADD);
+    }
+  }
+
+  /** Push the page's virtual base, low and high words (the pc of an instruction is low | offset). */
+  private vLo(off: number): void {
+    const f = this.f;
+    f.get(B_VB);
+    f.op(I32_WRAP_I64);
+    if (off !== 0) {
+      f.i32(off);
+      f.op(I32_OR);
+    }
+  }
+  private vHi(): void {
+    const f = this.f;
+    f.get(B_VB);
+    f.i64(32);
+    f.op(I64_SHR_U);
+    f.op(I32_WRAP_I64);
+  }
+
+  /** The local of guest register r in the current function. */
+  private reg(r: number): number {
+    let l = this.regLocal[r]!;
+    if (l === 0) {
+      l = L_REGS + this.regLocals++;
+      this.regLocal[r] = l;
+    }
+    return l;
   }
 
   /** Push guest register r (i64); x0 is 0. Called outside if arms only (what it caches holds on every path). */
@@ -1023,21 +1117,22 @@ class RegionGen {
       return;
     }
     if (this.cached & (1 << r)) {
-      f.get(L_REG + r);
+      f.get(this.reg(r));
       return;
     }
     f.i32(0);
     f.mem(I64_LOAD, 3, this.L.X + 8 * r);
-    f.tee(L_REG + r);
+    f.tee(this.reg(r));
     this.cached |= 1 << r;
   }
 
   /** Pop the value into guest register r (1-31), written through to the register file. */
   private dst(r: number): void {
     const f = this.f;
-    f.set(L_REG + r);
+    const l = this.reg(r);
+    f.set(l);
     f.i32(0);
-    f.get(L_REG + r);
+    f.get(l);
     f.mem(I64_STORE, 3, this.L.X + 8 * r);
     this.cached |= 1 << r;
   }
@@ -1047,27 +1142,36 @@ class RegionGen {
     const f = this.f;
     f.i32(0);
     f.mem(I64_LOAD, 3, this.L.X + 8 * r);
-    f.set(L_REG + r);
+    f.set(this.reg(r));
     this.cached |= 1 << r;
   }
 
-  /** The code of block `b`, at position `p` in address order. */
-  block(b: Block, p: number): void {
-    const f = this.f;
+  /** The function of block `b`, at position `p` in address order: `(n, lim, vb, dB, nb) -> steps`. */
+  block(b: Block, p: number): number[] {
+    const f = new Body();
+    this.f = f;
     this.cached = 0;
+    this.regLocal.fill(0);
+    this.regLocals = 0;
+    const e = b.end;
+    const loops =
+      (e.kind === "link" && e.target === b.off) ||
+      (e.kind === "branch" && !e.far && (e.target === b.off || e.fall === b.off));
+    this.self = loops ? {} : null;
+    if (this.self !== null) f.loop(this.self);
     // The step budget: a block runs only if it fits.
-    f.get(L_N);
-    f.get(P_LIM);
+    f.get(B_N);
+    f.get(B_LIM);
     f.i32(b.count);
     f.op(I32_SUB);
     f.op(I32_GT_S);
     f.if();
     this.exitAt(b.off, 0, EXIT_STOP);
     f.end();
-    f.get(L_NB);
+    f.get(B_NB);
     f.i32(1);
     f.op(I32_ADD);
-    f.set(L_NB);
+    f.set(B_NB);
     const insns = b.insns;
     const last =
       b.end.kind === "jalr" || b.end.kind === "branch" || b.end.kind === "far" ? insns.length - 1 : -1;
@@ -1075,15 +1179,22 @@ class RegionGen {
       if (i === last) break;
       this.insn(insns[i]!);
     }
-    f.get(L_N);
+    f.get(B_N);
     f.i32(b.count);
     f.op(I32_ADD);
-    f.set(L_N);
+    f.set(B_N);
     this.terminator(b, p, last >= 0 ? insns[last]! : null);
+    if (this.self !== null) f.end();
+    // Every path has left by a tail call.
+    f.op(UNREACHABLE);
+    const locals: number[] = [3, I32_LOCALS, T_I32, 2, T_I64];
+    uleb(locals, this.regLocals);
+    locals.push(T_I64);
+    return [...locals, ...f.out, END];
   }
 
-  /** Continue at in-page offset `target` (a block start or not), from the block at position `p`; nothing when it is the next block and `tail`. */
-  private link(target: number, p: number, tail: boolean): void {
+  /** Continue at in-page offset `target` (a block start or not), from the block at position `p`. */
+  private link(target: number, p: number): void {
     const f = this.f;
     if (target >= 4096) {
       this.exitAt(4096, 0);
@@ -1095,14 +1206,18 @@ class RegionGen {
       return;
     }
     const q = this.frame.pos[no]!;
-    if (tail && q === p + 1) return; // falls through
-    if (q > p) {
-      f.br(this.frame.labels[q]!); // forward: the end of its label is its code
+    if (q === p && this.self !== null) {
+      // The cached registers hold at the loop's top only if nothing is cached there (see src).
+      this.cached = 0;
+      f.br(this.self);
       return;
     }
-    f.i32(target);
-    f.set(P_OFF);
-    f.br(this.frame.top);
+    f.get(B_N);
+    f.get(B_LIM);
+    f.get(B_VB);
+    f.get(B_DB);
+    f.get(B_NB);
+    f.returnCall(this.frame.blocks + q);
   }
 
   private terminator(b: Block, p: number, insn: BlockInsn | null): void {
@@ -1111,7 +1226,7 @@ class RegionGen {
     switch (e.kind) {
       case "link":
         // (A jal within the page wrote its link in insn().)
-        this.link(e.target, p, true);
+        this.link(e.target, p);
         return;
       case "far": {
         // jal out of the page: link, then leave at pc + imm.
@@ -1128,9 +1243,9 @@ class RegionGen {
         f.op(this.L.opc[i.a & 0xff]!);
         f.if();
         if (e.far) this.exitAt(i.off + e.imm, 0);
-        else this.link(e.target, p, false);
+        else this.link(e.target, p);
         f.end();
-        this.link(e.fall, p, true);
+        this.link(e.fall, p);
         return;
       }
       case "jalr": {
@@ -1147,28 +1262,34 @@ class RegionGen {
         f.op(I64_AND);
         f.set(L_A);
         if (rd !== 32) {
-          f.get(L_VB);
+          f.get(B_VB);
           f.i64(i.off + i.len);
           f.op(I64_ADD);
           this.dst(rd);
         }
-        // Within the page: dispatch here.
+        // Within the page: the dispatch; else the exit, a chain.
         f.get(L_A);
         f.i64(-4096);
         f.op(I64_AND);
-        f.get(L_VB);
+        f.get(B_VB);
         f.op(I64_EQ);
         f.if();
         f.get(L_A);
         f.op(I32_WRAP_I64);
         f.i32(4095);
         f.op(I32_AND);
-        f.set(P_OFF);
-        f.br(this.frame.top);
+        f.get(B_N);
+        f.get(B_LIM);
+        f.get(B_VB);
+        f.get(B_DB);
+        f.get(B_NB);
+        f.returnCall(this.frame.dispatch);
         f.end();
         f.get(L_A);
-        f.set(L_EPC);
-        f.br(this.exitLabel);
+        f.i32(EXIT_CHAIN);
+        f.get(B_N);
+        f.get(B_NB);
+        f.returnCall(this.frame.exit);
         return;
       }
       default:
@@ -1201,7 +1322,7 @@ class RegionGen {
         return;
       case G.AUIPC:
         if (rd === 32) return;
-        f.get(L_VB);
+        f.get(B_VB);
         f.i64(i.off + imm);
         f.op(I64_ADD);
         this.dst(rd);
@@ -1269,7 +1390,7 @@ class RegionGen {
         return;
       case G.JAL:
         if (rd === 32) return;
-        f.get(L_VB);
+        f.get(B_VB);
         f.i64(i.off + i.len);
         f.op(I64_ADD);
         this.dst(rd);
@@ -1361,7 +1482,7 @@ class RegionGen {
     f.op(I32_SHR_U);
     f.i32(255);
     f.op(I32_AND);
-    f.get(P_DB);
+    f.get(B_DB);
     f.op(I32_ADD);
     f.i32(2);
     f.op(I32_SHL);
@@ -1390,13 +1511,9 @@ class RegionGen {
     f.get(L_LO);
     f.get(L_HI);
     f.i32(i.a);
-    f.get(P_VLO);
-    f.i32(i.off);
-    f.op(I32_OR);
-    f.get(P_VHI);
-    f.get(L_N);
-    f.i32(i.k);
-    f.op(I32_ADD);
+    this.vLo(i.off);
+    this.vHi();
+    this.steps(i.k);
   }
 
   private load(i: BlockInsn, rd: number, r1: number, opc: number, align: number): void {
@@ -1474,13 +1591,9 @@ class RegionGen {
     const f = this.f;
     f.i32(i.a);
     f.i32(i.b);
-    f.get(P_VLO);
-    f.i32(i.off);
-    f.op(I32_OR);
-    f.get(P_VHI);
-    f.get(L_N);
-    f.i32(i.k);
-    f.op(I32_ADD);
+    this.vLo(i.off);
+    this.vHi();
+    this.steps(i.k);
     f.call(F_SYS);
     f.if();
     this.exitHart(i.k);
@@ -1496,9 +1609,9 @@ class RegionGen {
     const f = this.f;
     const n = this.inlines.length;
     this.inlines.push(this.be.inlineFunction(i));
-    f.get(P_VLO);
-    f.get(P_VHI);
-    f.get(L_N);
+    this.vLo(0);
+    this.vHi();
+    f.get(B_N);
     f.call(F_INLINE + n);
     f.tee(L_T);
     f.if();
