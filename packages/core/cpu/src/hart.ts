@@ -593,7 +593,8 @@ export class Hart {
       arena !== undefined &&
       arena.memory.buffer === ram.buffer &&
       arena.stateOffset % 8 === 0 &&
-      arena.stateOffset >= ram.byteOffset + ram.length &&
+      (arena.stateOffset >= ram.byteOffset + ram.length ||
+        arena.stateOffset + arenaStateBytes(ram.length) <= ram.byteOffset) &&
       arena.stateOffset + arenaStateBytes(ram.length) <= ram.buffer.byteLength &&
       stateBytes(tlbEntries) <= HART_STATE_BYTES
     ) {

@@ -89,9 +89,10 @@ interface WasmMemoryApi {
 /**
  * `size` bytes of zeroed guest memory (RAM plus any VMM-private RAM after it,
  * a multiple of 4096). Where the runtime has WebAssembly it lives in a
- * `WebAssembly.Memory` of fixed size with room for one hart's state area
- * after it, returned as the `arena` to give the hart; elsewhere in a plain
- * buffer.
+ * `WebAssembly.Memory` of fixed size, after room for one hart's state area
+ * at offset 0, returned as the `arena` to give the hart; elsewhere in a
+ * plain buffer. (So `ram.byteOffset` is not 0: views over `ram.buffer` take
+ * it into account.)
  */
 export function allocateGuestMemory(size: number): { ram: Uint8Array; arena?: WasmArena } {
   const api = (globalThis as { WebAssembly?: WasmMemoryApi }).WebAssembly;
@@ -101,8 +102,10 @@ export function allocateGuestMemory(size: number): { ram: Uint8Array; arena?: Wa
     if (pages <= 65536) {
       try {
         const memory = new api.Memory({ initial: pages, maximum: pages });
-        const stateOffset = pages * 65536 - arenaStateBytes(size);
-        return { ram: new Uint8Array(memory.buffer, 0, size), arena: { memory, stateOffset } };
+        // The state first: translated code then names registers, TLBs and jit words by small
+        // constant offsets (one- to three-byte LEB128 immediates rather than five).
+        const ramOffset = pages * 65536 - size;
+        return { ram: new Uint8Array(memory.buffer, ramOffset, size), arena: { memory, stateOffset: 0 } };
       } catch {
         // The runtime could not reserve it: plain memory (the translator then generates JavaScript).
       }

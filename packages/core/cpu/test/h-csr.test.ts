@@ -658,7 +658,7 @@ function hartTrap(
     access === "read"
       ? (csr << 20) | (2 << 12) | (10 << 7) | 0x73
       : (csr << 20) | (11 << 15) | (1 << 12) | 0x73;
-  new DataView(m.ram.buffer).setUint32(0, insn >>> 0, true);
+  new DataView(m.ram.buffer, m.ram.byteOffset).setUint32(0, insn >>> 0, true);
   h.ramChanged(BARE_RAM_BASE, 4);
   h.setMode(priv, virt);
   h.guestExits.exceptions = -1;

@@ -289,7 +289,7 @@ ${EPILOGUE}`;
   const r = options.noRun
     ? { exitCode: undefined, reason: "budget" as const, steps: 0, instret: 0 }
     : machine.run(options.maxSteps ?? 1_000_000);
-  const view = new DataView(machine.ram.buffer);
+  const view = new DataView(machine.ram.buffer, machine.ram.byteOffset, machine.ram.byteLength);
   const sym = (name: string): number => {
     const v = symbols.get(name);
     if (v === undefined) throw new Error(`no symbol ${name}`);

@@ -327,7 +327,7 @@ function instructionTrap(
     (on.has("hstatus.VTSR") ? 1 << 22 : 0) |
     (on.has("hstatus.VTVM") ? 1 << 20 : 0) |
     (on.has("hstatus.HU") ? 1 << 9 : 0);
-  new DataView(m.ram.buffer).setUint32(0, bits >>> 0, true);
+  new DataView(m.ram.buffer, m.ram.byteOffset).setUint32(0, bits >>> 0, true);
   h.ramChanged(BARE_RAM_BASE, 4);
   h.setX(10, BigInt(BARE_RAM_BASE + 0x100)); // hlv/hsv address: RAM
   h.setMode(priv, virt);

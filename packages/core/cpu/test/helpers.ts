@@ -68,7 +68,7 @@ export function runGuest(source: string, options: GuestOptions = {}): Guest {
   const r: BareResult = options.noRun
     ? { exitCode: undefined, reason: "budget", steps: 0, instret: 0 }
     : machine.run(options.maxSteps ?? 10_000_000);
-  const view = new DataView(machine.ram.buffer);
+  const view = new DataView(machine.ram.buffer, machine.ram.byteOffset, machine.ram.byteLength);
   const sym = (name: string): number => {
     const v = symbols.get(name);
     if (v === undefined) throw new Error(`no symbol ${name}`);

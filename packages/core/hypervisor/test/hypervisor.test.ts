@@ -81,7 +81,7 @@ result: .dword 0, 0
   const r = vm.run({ steps: 100_000 });
   expect(r.stop).toBe("poweroff");
   const at = Number(assemble(src, { base: KERNEL }).symbols.get("result")!) - vm.board.ramBase;
-  const view = new DataView(vm.board.ram.buffer);
+  const view = new DataView(vm.board.ram.buffer, vm.board.ram.byteOffset, vm.board.ram.byteLength);
   return { a0: view.getBigInt64(at, true), a1: view.getBigInt64(at + 8, true) };
 }
 
@@ -199,7 +199,11 @@ result: .dword 0
     const restored = Vm.restore(vm.snapshot());
     const sym = (name: string) =>
       Number(assemble(src, { base: KERNEL }).symbols.get(name)!) - restored.board.ramBase;
-    const view = new DataView(restored.board.ram.buffer);
+    const view = new DataView(
+      restored.board.ram.buffer,
+      restored.board.ram.byteOffset,
+      restored.board.ram.byteLength,
+    );
     view.setBigInt64(sym("go"), 1n, true);
     expect(restored.run({ steps: 100_000 }).stop).toBe("poweroff");
     expect(view.getBigInt64(sym("result"), true)).toBe(BigInt(SbiError.NOT_SUPPORTED)); // still taken

@@ -65,7 +65,7 @@ describe("hidden RAM and the ISA profile", () => {
     expect(board.ram.length).toBe(16 * MIB);
     expect(board.hiddenRam.length).toBe(2 * MIB);
     expect(board.hart.ramSize).toBe(18 * MIB);
-    expect(board.hiddenRam.byteOffset).toBe(16 * MIB);
+    expect(board.hiddenRam.byteOffset).toBe(board.ram.byteOffset + 16 * MIB);
     expect(board.hiddenRam.buffer).toBe(board.ram.buffer);
     expect(readDtb(board.devicetree()).root.find("/memory@80000000")?.cells("reg")).toEqual([
       0,

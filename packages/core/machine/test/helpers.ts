@@ -28,7 +28,7 @@ export function guest(source: string, config: VirtBoardConfig = {}): Guest {
   board.ram.set(bytes, 0);
   board.hart.ramChanged(board.ramBase, bytes.length);
   board.hart.reset(entry);
-  const view = new DataView(board.ram.buffer);
+  const view = new DataView(board.ram.buffer, board.ram.byteOffset, board.ram.byteLength);
   const sym = (name: string): number => {
     const v = symbols.get(name);
     if (v === undefined) throw new Error(`no symbol ${name}`);

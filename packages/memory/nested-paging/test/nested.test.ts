@@ -75,7 +75,7 @@ describe("nested page tables", () => {
       expect(hart.csr[CsrSlot.HGATP + 1]! >>> 28).toBe(mode === "sv39x4" ? 8 : 9);
 
       // RAM: the load completes, and each translation walks `levels` G-stage entries.
-      new DataView(board.ram.buffer).setBigUint64(0x10000, 0x1122334455667788n, true);
+      new DataView(board.ram.buffer, board.ram.byteOffset).setBigUint64(0x10000, 0x1122334455667788n, true);
       const g = hart.guestStats;
       const steps = g[GuestStat.WALK_STEPS]!;
       const walks = g[GuestStat.WALKS]!;
