@@ -71,7 +71,7 @@ export interface TranslationOptions {
    * {@link SAMPLE_STEPS}, before the page's code is profiled for
    * translation; 0 translates at the first visit. Cold code stays with the
    * interpreter: only code that runs long repays its translation. Default
-   * 128 with the WebAssembly backend, {@link DEFAULT_HOT_THRESHOLD} with the
+   * 256 with the WebAssembly backend, {@link DEFAULT_HOT_THRESHOLD} with the
    * JavaScript one (V8 runs freshly generated JavaScript unoptimized, ~10
    * MIPS measured here against ~100 for the interpreter, until it has
    * compiled it).
@@ -156,8 +156,16 @@ const HOT_MIN = 1024;
  * region per page, rebuilt whole as more of it got hot, was slower still
  * (V8's optimizing compiler on functions of a thousand instructions, again
  * at each rebuild: 11.3 s main thread, 36 s on all threads).
+ *
+ * Re-measured with hotness credited to the page that ran the steps and a
+ * function per block (2 cores, load 1.9-2.7, three pairs of boots run
+ * alternately, main-thread CPU / wall to BOOT-OK): threshold 128: 6.58-6.67
+ * / 7.36-7.37 s (53 K instructions translated); 256: 6.25-6.57 / 6.98-7.21 s
+ * (44 K); 512: 6.52-6.59 / 7.18-7.22 s (35 K); 32: 6.9-7.6 / 7.6-8.7 s (73
+ * K). Code below ~256 K interpreted steps per page did not repay its
+ * translation (building, compiling and the profile that chose it).
  */
-const WASM_HOT_THRESHOLD = 128;
+const WASM_HOT_THRESHOLD = 256;
 const WASM_HOT_MIN = 32;
 const WASM_HOT_SHARE = 256;
 const WASM_REGION_INSNS = 256;

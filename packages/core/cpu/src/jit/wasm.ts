@@ -118,6 +118,7 @@ const RETURN = 0x0f;
 const CALL = 0x10;
 const CALL_INDIRECT = 0x11;
 const RETURN_CALL = 0x12;
+const RETURN_CALL_INDIRECT = 0x13;
 const UNREACHABLE = 0x00;
 const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
@@ -210,13 +211,14 @@ const F_ST = 1;
 const F_SYS = 2;
 const F_INLINE = 3;
 // The module's own functions, after the imports (base F_INLINE + inline emulations): the region's
-// entry (exported), the in-page dispatch, the exit, the three high-product helpers, then one
-// function per block in address order.
+// entry (exported), the in-page dispatch, the exit, the three high-product helpers, the chain,
+// then one function per block in address order.
 const OWN_ENTRY = 0;
 const OWN_DISPATCH = 1;
 const OWN_EXIT = 2;
 const OWN_MULHU = 3;
-const OWN_BLOCKS = 6;
+const OWN_CHAIN = 6;
+const OWN_BLOCKS = 7;
 
 // Exit kinds (JW_PC_KIND).
 /** A control transfer: the dispatcher's loop may chain to the target's region. */
@@ -448,7 +450,7 @@ const OP_TABLE: Record<string, readonly [G, number, number]> = {
 /**
  * Function types of the module: 0 region entry, 1 load/store slow path, 2
  * system, 3 inline emulation, 4 (i64, i64) -> i64, 5 block, 6 dispatch, 7
- * exit.
+ * exit, 8 chain.
  */
 const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
@@ -462,11 +464,14 @@ const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   // (pc, kind, n, nb)
   [[T_I64, T_I32, T_I32, T_I32], [T_I32]],
+  // (pc, n, lim, dB, nb)
+  [[T_I64, T_I32, T_I32, T_I32, T_I32], [T_I32]],
 ];
 const TYPE_MUL = 4;
 const TYPE_BLOCK = 5;
 const TYPE_DISPATCH = 6;
 const TYPE_EXIT = 7;
+const TYPE_CHAIN = 8;
 
 /** Bodies of the high-product helpers (mulhu, mulh, mulhsu), type 4; mulhu is function `base`. */
 function mulHelpers(base: number): number[][] {
@@ -593,8 +598,8 @@ export class WasmBackend {
       tlb[name] = s + tlbOffset(k, host.tlbEntries);
     });
     this.tlb = tlb;
-    this.imports = { m: host.arena.memory, ld: host.load, st: host.store, sys: host.system };
     this.table = new api.Table({ element: "anyfunc", initial: TABLE_GROWTH });
+    this.imports = { m: host.arena.memory, t: this.table, ld: host.load, st: host.store, sys: host.system };
     const d = new api.Instance(new api.Module(this.dispatcherModule()), {
       e: { m: host.arena.memory, t: this.table },
     });
@@ -630,6 +635,9 @@ export class WasmBackend {
    * region in turn. Anything else, or a target the TLB or the directory do
    * not know, goes back to the hart's dispatcher. A chain is valid as long as
    * the fetch TLB maps the page: the TLB is the hart's, flushed with it.
+   * (Regions make the same lookup themselves to chain on directly, see
+   * chainFunction; the loop takes the transfers they leave to it: misses,
+   * targets not translated yet, the next region of a page.)
    */
   private dispatcherModule(): Uint8Array {
     const L = this.layout;
@@ -829,10 +837,11 @@ export class WasmBackend {
     for (const [params, results] of TYPES)
       types.push(0x60, params.length, ...params, results.length, ...results);
     section(1, types);
-    // Imports: the memory, the slow paths, the system path, the inline emulations.
+    // Imports: the memory, the function table, the slow paths, the system path, the inline emulations.
     const imp: number[] = [];
-    uleb(imp, 4 + inlines);
+    uleb(imp, 5 + inlines);
     imp.push(...name("e"), ...name("m"), 0x02, 0x00, 0x00);
+    imp.push(...name("e"), ...name("t"), 0x01, 0x70, 0x00, 0x00);
     imp.push(...name("e"), ...name("ld"), 0x00, 1);
     imp.push(...name("e"), ...name("st"), 0x00, 1);
     imp.push(...name("e"), ...name("sys"), 0x00, 2);
@@ -893,6 +902,7 @@ export class WasmBackend {
       mulBase: own + OWN_MULHU,
       dispatch: own + OWN_DISPATCH,
       exit: own + OWN_EXIT,
+      chain: own + OWN_CHAIN,
       blocks: own + OWN_BLOCKS,
     };
     const gen = new RegionGen(this, r, frame, inlines);
@@ -901,6 +911,7 @@ export class WasmBackend {
       { type: TYPE_DISPATCH, body: this.dispatchFunction(r, order, frame) },
       { type: TYPE_EXIT, body: this.exitFunction() },
       ...mulHelpers(own + OWN_MULHU).map((h) => ({ type: TYPE_MUL, body: [...h, END] })),
+      { type: TYPE_CHAIN, body: this.chainFunction(r.ctx, frame) },
     ];
     for (let p = 0; p < order.length; p++)
       out.push({ type: TYPE_BLOCK, body: gen.block(blocks[order[p]!]!, p) });
@@ -959,6 +970,95 @@ export class WasmBackend {
     f.get(5);
     f.returnCall(frame.exit);
     return [0, ...f.out, END];
+  }
+
+  /**
+   * The chain: `(pc, n, lim, dB, nb)`, a control transfer to `pc` outside
+   * the region's blocks. Where the fetch TLB maps pc's page (the set of the
+   * region's fetch mode) and the directory has a region of this context for
+   * it, a tail call of that region's entry, as the dispatcher's loop would
+   * make, without returning to it; else the exit (the loop looks again and
+   * the hart's dispatcher interprets). The target checks the budget.
+   */
+  private chainFunction(ctx: number, frame: RegionFrame): number[] {
+    const L = this.layout;
+    const f = new Body();
+    // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index.
+    const leave = (): void => {
+      f.get(0);
+      f.i32(EXIT_CHAIN);
+      f.get(1);
+      f.get(4);
+      f.returnCall(frame.exit);
+    };
+    f.get(0);
+    f.op(I32_WRAP_I64);
+    f.tee(5);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(255);
+    f.op(I32_AND);
+    f.i32((ctx & 7) << 8);
+    f.op(I32_ADD);
+    f.i32(2);
+    f.op(I32_SHL);
+    f.tee(6);
+    f.mem(I32_LOAD, 2, L.tlb.itag);
+    f.get(5);
+    f.i32(-4096);
+    f.op(I32_AND);
+    f.op(I32_NE);
+    f.get(6);
+    f.mem(I32_LOAD, 2, L.tlb.itagHi);
+    f.get(0);
+    f.i64(32);
+    f.op(I64_SHR_U);
+    f.op(I32_WRAP_I64);
+    f.op(I32_NE);
+    f.op(I32_OR);
+    f.if();
+    leave();
+    f.end();
+    f.get(6);
+    f.mem(I32_LOAD, 2, L.tlb.ioff);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(3);
+    f.op(I32_SHL);
+    f.tee(7);
+    f.mem(I32_LOAD, 2, L.DIR);
+    f.i32(ctx + 1);
+    f.op(I32_NE);
+    f.if();
+    leave();
+    f.end();
+    // The blocks this region ran, counted now (the target's exit counts its own).
+    f.i32(0);
+    f.i32(0);
+    f.mem(I64_LOAD, 3, this.JW + JW_BLOCKS_LO * 4);
+    f.get(4);
+    f.op(I64_EXTEND_I32_U);
+    f.op(I64_ADD);
+    f.mem(I64_STORE, 3, this.JW + JW_BLOCKS_LO * 4);
+    // entry(offset, n, lim, VA low, VA high, dB), slot from the directory.
+    f.get(5);
+    f.i32(4095);
+    f.op(I32_AND);
+    f.get(1);
+    f.get(2);
+    f.get(5);
+    f.i32(-4096);
+    f.op(I32_AND);
+    f.get(0);
+    f.i64(32);
+    f.op(I64_SHR_U);
+    f.op(I32_WRAP_I64);
+    f.get(3);
+    f.get(7);
+    f.mem(I32_LOAD, 2, L.DIR + 4);
+    f.op(RETURN_CALL_INDIRECT, 0, 0);
+    f.op(UNREACHABLE);
+    return [1, 3, T_I32, ...f.out, END];
   }
 
   /** The exit: `(pc, kind, n, nb)`: the pc, the kind and the blocks run into the jit words; returns n. */
@@ -1023,6 +1123,8 @@ interface RegionFrame {
   /** Function indices of the dispatch and the exit. */
   readonly dispatch: number;
   readonly exit: number;
+  /** Function index of the chain (a control transfer out of the region). */
+  readonly chain: number;
   /** Function index of the block at position 0 in address order (the others follow). */
   readonly blocks: number;
 }
@@ -1056,10 +1158,24 @@ class RegionGen {
     f.get(B_VB);
     f.i64(off);
     f.op(I64_ADD);
+    if (kind === EXIT_CHAIN) {
+      this.chainTo(k);
+      return;
+    }
     f.i32(kind);
     this.steps(k);
     f.get(B_NB);
     f.returnCall(this.frame.exit);
+  }
+
+  /** Go on at the pc on the stack (a control transfer out of the region), `k` more steps: the chain. */
+  private chainTo(k: number): void {
+    const f = this.f;
+    this.steps(k);
+    f.get(B_LIM);
+    f.get(B_DB);
+    f.get(B_NB);
+    f.returnCall(this.frame.chain);
   }
 
   /** Leave with pc already in the hart (a slow path, a callout or an out-of-line instruction ended the run). */
@@ -1286,10 +1402,7 @@ class RegionGen {
         f.returnCall(this.frame.dispatch);
         f.end();
         f.get(L_A);
-        f.i32(EXIT_CHAIN);
-        f.get(B_N);
-        f.get(B_NB);
-        f.returnCall(this.frame.exit);
+        this.chainTo(0);
         return;
       }
       default:
