@@ -480,31 +480,35 @@ export class VirtBoard {
     const hart = this.hart;
     const clint = this.clint;
     const start = hart.cycles;
-    const result = (reason: RunReason): RunResult =>
-      reason === "poweroff" && this.powerOff
-        ? { reason, steps: hart.cycles - start, powerOff: this.powerOff }
-        : { reason, steps: hart.cycles - start };
     for (;;) {
-      if (this.powerOff) return result("poweroff");
-      if (this.resetRequested) return result("reset");
+      if (this.powerOff) return this.result("poweroff", start);
+      if (this.resetRequested) return this.result("reset", start);
       const left = maxSteps - (hart.cycles - start);
-      if (left <= 0) return result("budget");
+      if (left <= 0) return this.result("budget", start);
       clint.update();
       const budget = Math.max(1, Math.min(left, SLICE, clint.stepsUntilNextEvent()));
       const reason = hart.run(budget);
       if (reason === ExitReason.BUDGET) continue;
       if (reason === ExitReason.HALT) {
         if (this.powerOff || this.resetRequested) continue;
-        return result("halt");
+        return this.result("halt", start);
       }
       if (reason === ExitReason.WFI) {
         const ticks = this.ticksToWake();
-        if (ticks === 0) return result("idle");
+        if (ticks === 0) return this.result("idle", start);
         hart.skipTime(ticks);
         continue;
       }
-      return result("exit");
+      return this.result("exit", start);
     }
+  }
+
+  /** The outcome of a run that started at cycle `start` (a method, not a closure per run: run is called at every exit). */
+  private result(reason: RunReason, start: number): RunResult {
+    const steps = this.hart.cycles - start;
+    return reason === "poweroff" && this.powerOff
+      ? { reason, steps, powerOff: this.powerOff }
+      : { reason, steps };
   }
 
   /**
