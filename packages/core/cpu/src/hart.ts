@@ -77,6 +77,7 @@ import {
   type HartMemory,
   type WasmArena,
 } from "./memory.js";
+import { primeInterpreter } from "./prime.js";
 import { K, S } from "./state.js";
 
 /** Interpreter operations. Numbers are internal (the decode cache stores them). */
@@ -648,6 +649,8 @@ export class Hart {
     }
     this.fpu = new Fpu(this.x);
     this.reset(0n);
+    // The first hart of the process primes the interpreter's type feedback (see prime.ts).
+    primeInterpreter((memory) => new Hart({ memory, hypervisor: true }));
     if ((options.engine ?? "interpreter") !== "interpreter") {
       this.setEngine(options.engine ?? "interpreter", options.translation);
     }

@@ -1,0 +1,126 @@
+/**
+ * Priming the interpreter's type feedback: once per process, before the
+ * first real hart runs, a throwaway hart executes every instruction of the
+ * ISA table once, under a few register patterns.
+ *
+ * Why: V8 optimizes the interpreter's one big function with the type
+ * feedback it has collected so far, and a path that had not run by then
+ * (an operation first met later in the guest's life: division, a high
+ * product, an atomic, a trap) becomes a "soft" deoptimization. Each one
+ * threw the optimized interpreter away and ran it unoptimized until V8 had
+ * recompiled it (tens of milliseconds, at a fraction of the speed): Debian's
+ * boot deoptimized the interpreter ~25 times, most of them in its first
+ * ~200 M instructions, and V8 spent ~1.2 s of CPU recompiling it. With every
+ * operation seen once first, the first optimized version covers them: 3
+ * deoptimizations are left. Measured on the boot (`pnpm bench:boot-cpu`, 2
+ * cores, load 1.2-1.9, three alternating pairs): the interpreter 12.23-12.78
+ * s to BOOT-OK and 12.8-13.4 s of CPU on all threads with priming, against
+ * 12.80-14.29 s and 14.2-15.6 s without; binary translation 6.84-6.99 s
+ * against 7.22-7.70 s. Priming costs ~50 ms, once per process.
+ *
+ * The throwaway hart has its own memory: nothing is shared with the harts
+ * that follow but V8's feedback, so guests run exactly as without priming.
+ */
+import { encodeInstruction, type Field, fitsField, INSTRUCTIONS, type Instruction } from "@hvkit/isa";
+import { allocateGuestMemory, EmptyBus, type HartMemory } from "./memory.js";
+import { S } from "./state.js";
+
+/** What priming needs of a hart (the Hart class passes a factory, so this module does not import it). */
+export interface PrimedHart {
+  priv: number;
+  readonly x: Int32Array;
+  readonly csr: Int32Array;
+  run(budget: number): number;
+  setPc(pc: bigint): void;
+  reset(pc: bigint): void;
+  ramChanged(pa: number, length: number): void;
+}
+
+const RAM_BASE = 0x8000_0000;
+const RAM_BYTES = 64 * 1024;
+/** Where the instructions go, and the address the base registers hold (room on both sides for offsets). */
+const CODE = 0x1000;
+const DATA = 0x8000;
+
+let primed = false;
+
+/** A value for field `f` that fits it: registers from x8 up (compressed forms reach x8-x15), small immediates. */
+function operand(f: Field, i: number): number {
+  const candidates =
+    f.kind === "xreg" || f.kind === "freg"
+      ? [8 + i, 9 + i, 8, 9, 10, 2, 1]
+      : f.kind === "csr"
+        ? [0x340] // mscratch
+        : f.kind === "rm"
+          ? [7, 0]
+          : f.kind === "fence"
+            ? [15]
+            : [8, 16, 4, 32, 64, 2, 1, 0, -8, 4096];
+  for (const v of candidates) if (fitsField(f, v)) return v;
+  return f.offset;
+}
+
+/** Encodings of every instruction in the table (compressed ones as 16 bits), skipping any the encoder refuses. */
+export function primeEncodings(): { insn: Instruction; bits: number }[] {
+  const out: { insn: Instruction; bits: number }[] = [];
+  for (const insn of INSTRUCTIONS) {
+    try {
+      out.push({ insn, bits: encodeInstruction(insn, insn.fields.map(operand)) });
+    } catch {
+      // Operand constraints this simple choice misses: that instruction is not primed.
+    }
+  }
+  return out;
+}
+
+/**
+ * Prime once per process (see the module's comment); `make` builds a hart on
+ * the given memory. Later calls return at once.
+ */
+export function primeInterpreter(make: (memory: HartMemory) => PrimedHart): void {
+  if (primed) return;
+  primed = true;
+  const { ram, arena } = allocateGuestMemory(RAM_BYTES);
+  const hart = make({ ram, ramBase: RAM_BASE, bus: new EmptyBus(), ...(arena ? { arena } : {}) });
+  const code = primeEncodings();
+  const view = new DataView(ram.buffer, ram.byteOffset, ram.length);
+  let at = CODE;
+  const placed: number[] = [];
+  for (const { insn, bits } of code) {
+    if (at + 4 > DATA - 256) break;
+    if (insn.length === 2) view.setUint16(at, bits, true);
+    else view.setUint32(at, bits >>> 0, true);
+    placed.push(at);
+    at += 4;
+  }
+  hart.ramChanged(RAM_BASE, RAM_BYTES);
+  // Register patterns: a RAM address (each instruction on fresh TLBs, then on warm ones, so
+  // loads and stores take both their slow and fast paths), misaligned addresses, zero, all
+  // ones, the most negative value, a mixed value.
+  const patterns: readonly (readonly [number, number, boolean])[] = [
+    [RAM_BASE + DATA, 0, true],
+    [RAM_BASE + DATA, 0, false],
+    [RAM_BASE + DATA + 1, 0, false],
+    [RAM_BASE + DATA + 2, 0, false],
+    [0, 0, false],
+    [-1, -1, false],
+    [0, -0x8000_0000, false],
+    [0x1234_5678, 0x0000_0001, false],
+  ];
+  const x = hart.x;
+  const pc0 = BigInt(RAM_BASE + CODE);
+  for (const [lo, hi, fresh] of patterns) {
+    hart.reset(pc0);
+    for (const off of placed) {
+      if (fresh || hart.priv !== 3) hart.reset(pc0);
+      // Floating point on (mstatus.FS dirty), so its instructions run rather than trap.
+      hart.csr[S.MSTATUS]! |= 0x6000;
+      for (let r = 1; r < 32; r++) {
+        x[2 * r] = lo;
+        x[2 * r + 1] = hi;
+      }
+      hart.setPc(BigInt(RAM_BASE + off));
+      hart.run(1);
+    }
+  }
+}
