@@ -5,14 +5,28 @@
  */
 import { decode, INSTRUCTIONS } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
-import { BareMachine } from "../src/index.js";
-import { primeEncodings, primeInterpreter } from "../src/prime.js";
+import { BareMachine, Hart } from "../src/index.js";
+import { primeEncodings, primeInterpreter, runPriming } from "../src/prime.js";
 
 describe("interpreter priming", () => {
   it("encodes every instruction of the table, each decoding back to itself", () => {
     const encoded = primeEncodings();
     expect(encoded.map((e) => e.insn.name)).toEqual(INSTRUCTIONS.map((i) => i.name));
     for (const { insn, bits } of encoded) expect(decode(bits), insn.name).toBe(insn.id);
+  });
+
+  it("runs every instruction under every register pattern without the hart throwing", () => {
+    let steps = 0;
+    runPriming((memory) => {
+      const hart = new Hart({ memory, hypervisor: true });
+      const run = hart.run.bind(hart);
+      hart.run = (budget: number) => {
+        steps++;
+        return run(budget);
+      };
+      return hart;
+    });
+    expect(steps).toBe(primeEncodings().length * 8);
   });
 
   it("runs once per process, on a hart of its own", () => {
