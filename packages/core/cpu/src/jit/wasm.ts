@@ -559,6 +559,68 @@ function mulHelpers(base: number): number[][] {
   return [mulhu, signed(true), signed(false)];
 }
 
+/** How {@link emitChainLookup} finds its operands and what it does where the target is unknown. */
+interface ChainLookup {
+  /** Push the target pc's low and high words. */
+  pcLo(): void;
+  pcHi(): void;
+  /** Push the fetch TLB set's first entry (the fetch mode, the context's low 3 bits, times 256). */
+  set(): void;
+  /** Push the context + 1 a directory entry must hold. */
+  ctx1(): void;
+  /** Locals (i32) that receive the TLB entry's and the directory entry's byte index. */
+  readonly tlbIdx: number;
+  readonly dirIdx: number;
+  /** Leave (return or tail-call): the target's page is not in the TLB or has no region of the context. */
+  miss(): void;
+}
+
+/**
+ * The lookup that validates a chain to another page (the dispatcher's loop
+ * and a region's own chain make the same one): the fetch TLB entry of the
+ * target's page, then the directory entry of its physical page. Falls
+ * through with the directory entry's byte index in `dirIdx` (its slot is the
+ * next word) where both match.
+ */
+function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): void {
+  o.pcLo();
+  f.i32(12);
+  f.op(I32_SHR_U);
+  f.i32(255);
+  f.op(I32_AND);
+  o.set();
+  f.op(I32_ADD);
+  f.i32(2);
+  f.op(I32_SHL);
+  f.tee(o.tlbIdx);
+  f.mem(I32_LOAD, 2, L.tlb.itag);
+  o.pcLo();
+  f.i32(-4096);
+  f.op(I32_AND);
+  f.op(I32_NE);
+  f.get(o.tlbIdx);
+  f.mem(I32_LOAD, 2, L.tlb.itagHi);
+  o.pcHi();
+  f.op(I32_NE);
+  f.op(I32_OR);
+  f.if();
+  o.miss();
+  f.end();
+  f.get(o.tlbIdx);
+  f.mem(I32_LOAD, 2, L.tlb.ioff);
+  f.i32(12);
+  f.op(I32_SHR_U);
+  f.i32(3);
+  f.op(I32_SHL);
+  f.tee(o.dirIdx);
+  f.mem(I32_LOAD, 2, L.DIR);
+  o.ctx1();
+  f.op(I32_NE);
+  f.if();
+  o.miss();
+  f.end();
+}
+
 /** The WebAssembly backend of one hart's translator. */
 export class WasmBackend {
   private readonly api: WasmApi;
@@ -709,52 +771,26 @@ export class WasmBackend {
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_HI * 4);
     f.set(10);
-    // The fetch TLB entry: set (ctx & 7) * 256, index by the page number's low 8 bits; byte index.
-    f.get(6);
-    f.i32(1);
-    f.op(I32_SUB);
-    f.i32(7);
-    f.op(I32_AND);
-    f.i32(8);
-    f.op(I32_SHL);
-    f.get(9);
-    f.i32(12);
-    f.op(I32_SHR_U);
-    f.i32(255);
-    f.op(I32_AND);
-    f.op(I32_ADD);
-    f.i32(2);
-    f.op(I32_SHL);
-    f.tee(11);
-    f.mem(I32_LOAD, 2, L.tlb.itag);
-    f.get(9);
-    f.i32(-4096);
-    f.op(I32_AND);
-    f.op(I32_NE);
-    f.get(11);
-    f.mem(I32_LOAD, 2, L.tlb.itagHi);
-    f.get(10);
-    f.op(I32_NE);
-    f.op(I32_OR);
-    f.if();
-    f.get(7);
-    f.op(RETURN);
-    f.end();
-    // The directory entry of the physical page: (context + 1, slot), 8 bytes.
-    f.get(11);
-    f.mem(I32_LOAD, 2, L.tlb.ioff);
-    f.i32(12);
-    f.op(I32_SHR_U);
-    f.i32(3);
-    f.op(I32_SHL);
-    f.tee(12);
-    f.mem(I32_LOAD, 2, L.DIR);
-    f.get(6);
-    f.op(I32_NE);
-    f.if();
-    f.get(7);
-    f.op(RETURN);
-    f.end();
+    emitChainLookup(f, L, {
+      pcLo: () => f.get(9),
+      pcHi: () => f.get(10),
+      set: () => {
+        f.get(6);
+        f.i32(1);
+        f.op(I32_SUB);
+        f.i32(7);
+        f.op(I32_AND);
+        f.i32(8);
+        f.op(I32_SHL);
+      },
+      ctx1: () => f.get(6),
+      tlbIdx: 11,
+      dirIdx: 12,
+      miss: () => {
+        f.get(7);
+        f.op(RETURN);
+      },
+    });
     f.get(12);
     f.mem(I32_LOAD, 2, L.DIR + 4);
     f.set(0);
@@ -983,7 +1019,7 @@ export class WasmBackend {
   private chainFunction(ctx: number, frame: RegionFrame): number[] {
     const L = this.layout;
     const f = new Body();
-    // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index.
+    // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index, 8 pc high.
     const leave = (): void => {
       f.get(0);
       f.i32(EXIT_CHAIN);
@@ -993,53 +1029,23 @@ export class WasmBackend {
     };
     f.get(0);
     f.op(I32_WRAP_I64);
-    f.tee(5);
-    f.i32(12);
-    f.op(I32_SHR_U);
-    f.i32(255);
-    f.op(I32_AND);
-    f.i32((ctx & 7) << 8);
-    f.op(I32_ADD);
-    f.i32(2);
-    f.op(I32_SHL);
-    f.tee(6);
-    f.mem(I32_LOAD, 2, L.tlb.itag);
-    f.get(5);
-    f.i32(-4096);
-    f.op(I32_AND);
-    f.op(I32_NE);
-    f.get(6);
-    f.mem(I32_LOAD, 2, L.tlb.itagHi);
+    f.set(5);
     f.get(0);
     f.i64(32);
     f.op(I64_SHR_U);
     f.op(I32_WRAP_I64);
-    f.op(I32_NE);
-    f.op(I32_OR);
-    f.if();
-    leave();
-    f.end();
-    f.get(6);
-    f.mem(I32_LOAD, 2, L.tlb.ioff);
-    f.i32(12);
-    f.op(I32_SHR_U);
-    f.i32(3);
-    f.op(I32_SHL);
-    f.tee(7);
-    f.mem(I32_LOAD, 2, L.DIR);
-    f.i32(ctx + 1);
-    f.op(I32_NE);
-    f.if();
-    leave();
-    f.end();
+    f.set(8);
+    emitChainLookup(f, L, {
+      pcLo: () => f.get(5),
+      pcHi: () => f.get(8),
+      set: () => f.i32((ctx & 7) << 8),
+      ctx1: () => f.i32(ctx + 1),
+      tlbIdx: 6,
+      dirIdx: 7,
+      miss: leave,
+    });
     // The blocks this region ran, counted now (the target's exit counts its own).
-    f.i32(0);
-    f.i32(0);
-    f.mem(I64_LOAD, 3, this.JW + JW_BLOCKS_LO * 4);
-    f.get(4);
-    f.op(I64_EXTEND_I32_U);
-    f.op(I64_ADD);
-    f.mem(I64_STORE, 3, this.JW + JW_BLOCKS_LO * 4);
+    this.countBlocks(f, 4);
     // entry(offset, n, lim, VA low, VA high, dB), slot from the directory.
     f.get(5);
     f.i32(4095);
@@ -1049,16 +1055,13 @@ export class WasmBackend {
     f.get(5);
     f.i32(-4096);
     f.op(I32_AND);
-    f.get(0);
-    f.i64(32);
-    f.op(I64_SHR_U);
-    f.op(I32_WRAP_I64);
+    f.get(8);
     f.get(3);
     f.get(7);
     f.mem(I32_LOAD, 2, L.DIR + 4);
     f.op(RETURN_CALL_INDIRECT, 0, 0);
     f.op(UNREACHABLE);
-    return [1, 3, T_I32, ...f.out, END];
+    return [1, 4, T_I32, ...f.out, END];
   }
 
   /** The exit: `(pc, kind, n, nb)`: the pc, the kind and the blocks run into the jit words; returns n. */
@@ -1070,15 +1073,20 @@ export class WasmBackend {
     f.i32(0);
     f.get(1);
     f.mem(I32_STORE, 2, this.JW + JW_PC_KIND * 4);
+    this.countBlocks(f, 3);
+    f.get(2);
+    return [0, ...f.out, END];
+  }
+
+  /** Add the i32 local `nb` (blocks a region ran) to the jit words' blocks counter. */
+  private countBlocks(f: Body, nb: number): void {
     f.i32(0);
     f.i32(0);
     f.mem(I64_LOAD, 3, this.JW + JW_BLOCKS_LO * 4);
-    f.get(3);
+    f.get(nb);
     f.op(I64_EXTEND_I32_U);
     f.op(I64_ADD);
     f.mem(I64_STORE, 3, this.JW + JW_BLOCKS_LO * 4);
-    f.get(2);
-    return [0, ...f.out, END];
   }
 
   /** Internal (RegionGen): addresses and op tables. */
