@@ -232,127 +232,216 @@ const EXIT_MISS = 3;
 /** Function table slots added at a time. */
 const TABLE_GROWTH = 256;
 
-/** Append the unsigned LEB128 encoding of `v` (< 2^32). */
-function uleb(out: number[], v: number): void {
-  let x = v >>> 0;
-  for (;;) {
-    const byte = x & 0x7f;
-    x >>>= 7;
-    if (x === 0) {
-      out.push(byte);
-      return;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-/** Append the signed LEB128 encoding of the integer `v` (|v| < 2^53). */
-function sleb(out: number[], v: number): void {
-  let x = v;
-  for (;;) {
-    const byte = ((x % 128) + 128) % 128;
-    x = Math.floor(x / 128);
-    if ((x === 0 && (byte & 0x40) === 0) || (x === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
 /** The magic number and version of a WebAssembly binary module. */
 const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00] as const;
 
-/** Append section `id` with its size-prefixed content to a module's bytes. */
-function appendSection(out: number[], id: number, content: readonly number[]): void {
-  out.push(id);
-  uleb(out, content.length);
-  for (const b of content) out.push(b);
-}
+/** Bytes of a size reserved ahead of its content (see Body.reserve): a padded u32 LEB128. */
+const SIZE_BYTES = 5;
 
-/** A name (import module, field, export) as a WebAssembly vector of bytes (ASCII names only). */
-function name(t: string): number[] {
-  return [t.length, ...Array.from(t, (c) => c.charCodeAt(0))];
-}
-
-/** A function body under construction, with the structured-control stack for branch depths. */
+/**
+ * A module under construction, written straight into one growable byte
+ * buffer that the backend reuses from module to module (building regions is
+ * on the main thread's critical path: number arrays and their copies cost
+ * ~0.4 s of Debian's boot), with the structured-control nesting of the
+ * function being written. A label is the nesting level its construct
+ * opened at, so a branch depth is a subtraction.
+ */
 class Body {
-  readonly out: number[] = [];
-  /** Open control constructs, innermost last: a label object (for br) or null. */
-  private readonly stack: (object | null)[] = [];
+  private buf = new Uint8Array(1 << 16);
+  /** Bytes written. */
+  len = 0;
+  /** Open control constructs of the current function. */
+  private open = 0;
 
-  op(...bytes: number[]): void {
-    for (const b of bytes) this.out.push(b);
+  /** Start a new module (the buffer is kept). */
+  reset(): void {
+    this.len = 0;
+    this.open = 0;
   }
+
+  /** The module's bytes, valid until the next reset (WebAssembly.Module copies them). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  private grow(n: number): void {
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+
+  op(b: number): void {
+    if (this.len === this.buf.length) this.grow(1);
+    this.buf[this.len++] = b;
+  }
+  /** Raw bytes. */
+  raw(a: ArrayLike<number>): void {
+    if (this.len + a.length > this.buf.length) this.grow(a.length);
+    for (let i = 0; i < a.length; i++) this.buf[this.len++] = a[i]!;
+  }
+  /** The unsigned LEB128 encoding of `v` (< 2^32). */
+  uleb(v: number): void {
+    let x = v >>> 0;
+    while (x >= 0x80) {
+      this.op((x & 0x7f) | 0x80);
+      x >>>= 7;
+    }
+    this.op(x);
+  }
+  /** The signed LEB128 encoding of the integer `v` (|v| < 2^53). */
+  sleb(v: number): void {
+    if (v === (v | 0)) {
+      let x = v;
+      for (;;) {
+        const byte = x & 0x7f;
+        x >>= 7;
+        if ((x === 0 && (byte & 0x40) === 0) || (x === -1 && (byte & 0x40) !== 0)) {
+          this.op(byte);
+          return;
+        }
+        this.op(byte | 0x80);
+      }
+    }
+    let x = v;
+    for (;;) {
+      const byte = ((x % 128) + 128) % 128;
+      x = Math.floor(x / 128);
+      if ((x === 0 && (byte & 0x40) === 0) || (x === -1 && (byte & 0x40) !== 0)) {
+        this.op(byte);
+        return;
+      }
+      this.op(byte | 0x80);
+    }
+  }
+  /** A name (import module, field, export), ASCII only, as a vector of bytes. */
+  name(t: string): void {
+    this.uleb(t.length);
+    for (let i = 0; i < t.length; i++) this.op(t.charCodeAt(i));
+  }
+  /** Reserve a size to write once its content is (see sized); returns its position. */
+  reserve(): number {
+    const at = this.len;
+    for (let i = 0; i < SIZE_BYTES; i++) this.op(0);
+    return at;
+  }
+  /** Write at `at` (reserved) the size of everything after it, as a padded LEB128 (valid WebAssembly). */
+  sized(at: number): void {
+    let x = this.len - at - SIZE_BYTES;
+    for (let i = 0; i < SIZE_BYTES - 1; i++) {
+      this.buf[at + i] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    this.buf[at + SIZE_BYTES - 1] = x;
+  }
+  /** Overwrite the byte at `at`. */
+  patch(at: number, b: number): void {
+    this.buf[at] = b;
+  }
+  /** Section `id`, its content written by `content`. */
+  section(id: number, content: () => void): void {
+    this.op(id);
+    const at = this.reserve();
+    content();
+    this.sized(at);
+  }
+  /** Start a function body: its size, then its locals, (count, type) pairs. */
+  fn(...locals: number[]): number {
+    const at = this.reserve();
+    this.uleb(locals.length >>> 1);
+    for (let i = 0; i < locals.length; i += 2) {
+      this.uleb(locals[i]!);
+      this.op(locals[i + 1]!);
+    }
+    this.open = 0;
+    return at;
+  }
+  /** End the function started at `at` (its final `end` is written here). */
+  endFn(at: number): void {
+    this.op(END);
+    this.sized(at);
+  }
+
   i32(v: number): void {
-    this.out.push(I32_CONST);
-    sleb(this.out, v | 0);
+    this.op(I32_CONST);
+    this.sleb(v | 0);
   }
   i64(v: number): void {
-    this.out.push(I64_CONST);
-    sleb(this.out, v);
+    this.op(I64_CONST);
+    this.sleb(v);
   }
   get(l: number): void {
-    this.out.push(LOCAL_GET);
-    uleb(this.out, l);
+    this.op(LOCAL_GET);
+    this.uleb(l);
   }
   set(l: number): void {
-    this.out.push(LOCAL_SET);
-    uleb(this.out, l);
+    this.op(LOCAL_SET);
+    this.uleb(l);
   }
   tee(l: number): void {
-    this.out.push(LOCAL_TEE);
-    uleb(this.out, l);
+    this.op(LOCAL_TEE);
+    this.uleb(l);
   }
   /** A memory access with alignment hint `align` (log2) at constant address `offset` plus the address on the stack. */
   mem(opcode: number, align: number, offset: number): void {
-    this.out.push(opcode);
-    uleb(this.out, align);
-    uleb(this.out, offset);
+    this.op(opcode);
+    this.uleb(align);
+    this.uleb(offset);
   }
   call(f: number): void {
-    this.out.push(CALL);
-    uleb(this.out, f);
+    this.op(CALL);
+    this.uleb(f);
   }
   /** A tail call: the callee's result is this function's. */
   returnCall(f: number): void {
-    this.out.push(RETURN_CALL);
-    uleb(this.out, f);
+    this.op(RETURN_CALL);
+    this.uleb(f);
   }
-  block(label: object | null = null, type = T_VOID): void {
-    this.out.push(BLOCK, type);
-    this.stack.push(label);
+  /** A call through table 0 with type `type`; as a tail call with `tail`. */
+  callIndirect(type: number, tail: boolean): void {
+    this.op(tail ? RETURN_CALL_INDIRECT : CALL_INDIRECT);
+    this.uleb(type);
+    this.op(0);
   }
-  loop(label: object): void {
-    this.out.push(LOOP, T_VOID);
-    this.stack.push(label);
+  /** Open a block; returns its label. */
+  block(type = T_VOID): number {
+    this.op(BLOCK);
+    this.op(type);
+    return this.open++;
+  }
+  /** Open a loop; returns its label. */
+  loop(): number {
+    this.op(LOOP);
+    this.op(T_VOID);
+    return this.open++;
   }
   if(type = T_VOID): void {
-    this.out.push(IF, type);
-    this.stack.push(null);
+    this.op(IF);
+    this.op(type);
+    this.open++;
   }
   else(): void {
-    this.out.push(ELSE);
+    this.op(ELSE);
   }
   end(): void {
-    this.out.push(END);
-    this.stack.pop();
+    this.op(END);
+    this.open--;
   }
   /** Branch depth of `label` from here. */
-  depth(label: object): number {
-    const i = this.stack.lastIndexOf(label);
-    if (i < 0) throw new Error("wasm backend: branch to a label not in scope");
-    return this.stack.length - 1 - i;
+  private depth(label: number): number {
+    if (label < 0 || label >= this.open) throw new Error("wasm backend: branch to a label not in scope");
+    return this.open - 1 - label;
   }
-  br(label: object): void {
-    this.out.push(BR);
-    uleb(this.out, this.depth(label));
+  br(label: number): void {
+    this.op(BR);
+    this.uleb(this.depth(label));
   }
-  brTable(labels: readonly object[], fallback: object): void {
-    this.out.push(BR_TABLE);
-    uleb(this.out, labels.length);
-    for (const l of labels) uleb(this.out, this.depth(l));
-    uleb(this.out, this.depth(fallback));
+  brTable(labels: readonly number[], fallback: number): void {
+    this.op(BR_TABLE);
+    this.uleb(labels.length);
+    for (const l of labels) this.uleb(this.depth(l));
+    this.uleb(this.depth(fallback));
   }
 }
 
@@ -472,11 +561,32 @@ const TYPE_BLOCK = 5;
 const TYPE_DISPATCH = 6;
 const TYPE_EXIT = 7;
 const TYPE_CHAIN = 8;
+/** Types of a region's own functions before its blocks (see OWN_ENTRY). */
+const OWN_TYPES = [0, TYPE_DISPATCH, TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL, TYPE_CHAIN] as const;
 
-/** Bodies of the high-product helpers (mulhu, mulh, mulhsu), type 4; mulhu is function `base`. */
-function mulHelpers(base: number): number[][] {
+/** Write the imports every module starts with: the memory (`e.m`) and the function table (`e.t`), both of no minimum size. */
+function importMemoryAndTable(w: Body): void {
+  w.name("e");
+  w.name("m");
+  w.raw([0x02, 0x00, 0x00]);
+  w.name("e");
+  w.name("t");
+  w.raw([0x01, 0x70, 0x00, 0x00]);
+}
+
+/** Write a function type. */
+function typeEntry(w: Body, [params, results]: readonly [readonly number[], readonly number[]]): void {
+  w.op(0x60);
+  w.uleb(params.length);
+  w.raw(params);
+  w.uleb(results.length);
+  w.raw(results);
+}
+
+/** Write the high-product helpers (mulhu, mulh, mulhsu), type 4, as functions `base` to `base + 2`. */
+function mulHelpers(u: Body, base: number): void {
   // mulhu: 32x32 partial products. Locals: 2 al, 3 ah, 4 bl, 5 bh, 6 mid.
-  const u = new Body();
+  const at = u.fn(5, T_I64);
   const M = 0xffffffff;
   u.get(0);
   u.i64(M);
@@ -533,10 +643,11 @@ function mulHelpers(base: number): number[][] {
   u.i64(32);
   u.op(I64_SHR_U);
   u.op(I64_ADD);
-  const mulhu = [1, 5, T_I64, ...u.out];
+  u.endFn(at);
   // mulh = mulhu - ((a >> 63) & b) - ((b >> 63) & a); mulhsu = mulhu - ((a >> 63) & b).
-  const signed = (both: boolean): number[] => {
-    const s = new Body();
+  for (const both of [true, false]) {
+    const s = u;
+    const at2 = s.fn();
     s.get(0);
     s.get(1);
     s.call(base);
@@ -554,9 +665,8 @@ function mulHelpers(base: number): number[][] {
       s.op(I64_AND);
       s.op(I64_SUB);
     }
-    return [0, ...s.out];
-  };
-  return [mulhu, signed(true), signed(false)];
+    s.endFn(at2);
+  }
 }
 
 /** How {@link emitChainLookup} finds its operands and what it does where the target is unknown. */
@@ -640,6 +750,12 @@ export class WasmBackend {
   private nextSlot = 0;
   /** The dispatcher's loop (see dispatcherModule). */
   readonly dispatch: WasmDispatch;
+  /** The module being written (its buffer is reused). */
+  private readonly w = new Body();
+  /** The start of every region's module: the header and the type section. */
+  private readonly prefix: Uint8Array;
+  /** The imports every region's module starts with (memory, table, slow paths, system path). */
+  private readonly fixedImports: Uint8Array;
 
   constructor(api: WasmApi, host: WasmHost) {
     this.api = api;
@@ -666,6 +782,27 @@ export class WasmBackend {
       e: { m: host.arena.memory, t: this.table },
     });
     this.dispatch = d.exports.d as WasmDispatch;
+    const w = this.w;
+    w.reset();
+    w.raw(WASM_HEADER);
+    w.section(1, () => {
+      w.uleb(TYPES.length);
+      for (const t of TYPES) typeEntry(w, t);
+    });
+    this.prefix = w.bytes().slice();
+    w.reset();
+    importMemoryAndTable(w);
+    for (const [field, type] of [
+      ["ld", 1],
+      ["st", 1],
+      ["sys", 2],
+    ] as const) {
+      w.name("e");
+      w.name(field);
+      w.op(0x00);
+      w.op(type);
+    }
+    this.fixedImports = w.bytes().slice();
   }
 
   /** Put a region's function in the table (a free slot) and return the slot, -1 when the table is full. */
@@ -703,11 +840,31 @@ export class WasmBackend {
    */
   private dispatcherModule(): Uint8Array {
     const L = this.layout;
-    const f = new Body();
+    const f = this.w;
+    f.reset();
+    f.raw(WASM_HEADER);
+    f.section(1, () => {
+      f.op(2);
+      typeEntry(f, TYPES[0]!);
+      typeEntry(f, [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]);
+    });
+    f.section(2, () => {
+      f.op(2);
+      importMemoryAndTable(f);
+    });
+    f.section(3, () => f.raw([1, 1]));
+    f.section(7, () => {
+      f.op(1);
+      f.name("d");
+      f.raw([0x00, 0]);
+    });
+    f.op(10);
+    const code = f.reserve();
+    f.op(1);
+    const at = f.fn(8, T_I32);
     // Params: 0 slot, 1 off, 2 lim, 3 vLo, 4 vHi, 5 dB, 6 ctx1.
     // Locals: 7 n, 8 r (the last region's steps), 9 pcLo, 10 pcHi, 11 i, 12 page, 13 kind, 14 n after.
-    const top = {};
-    f.loop(top);
+    const top = f.loop();
     f.get(1);
     f.get(7);
     f.get(2);
@@ -715,7 +872,7 @@ export class WasmBackend {
     f.get(4);
     f.get(5);
     f.get(0);
-    f.op(CALL_INDIRECT, 0, 0);
+    f.callIndirect(0, false);
     f.tee(14);
     f.get(7);
     f.op(I32_SUB);
@@ -806,43 +963,10 @@ export class WasmBackend {
     f.set(4);
     f.br(top);
     f.end();
-    f.op(UNREACHABLE, END);
-    const body = [1, 8, T_I32, ...f.out];
-    const out: number[] = [...WASM_HEADER];
-    const section = (id: number, content: number[]): void => appendSection(out, id, content);
-    const fnType = ([params, results]: readonly [readonly number[], readonly number[]]): number[] => [
-      0x60,
-      params.length,
-      ...params,
-      results.length,
-      ...results,
-    ];
-    section(1, [
-      2,
-      ...fnType(TYPES[0]!),
-      ...fnType([[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]),
-    ]);
-    section(2, [
-      2,
-      ...name("e"),
-      ...name("m"),
-      0x02,
-      0x00,
-      0x00,
-      ...name("e"),
-      ...name("t"),
-      0x01,
-      0x70,
-      0x00,
-      0x00,
-    ]);
-    section(3, [1, 1]);
-    section(7, [1, ...name("d"), 0x00, 0]);
-    const code: number[] = [1];
-    uleb(code, body.length);
-    for (const b of body) code.push(b);
-    section(10, code);
-    return new Uint8Array(out);
+    f.op(UNREACHABLE);
+    f.endFn(at);
+    f.sized(code);
+    return f.bytes();
   }
 
   /**
@@ -852,8 +976,7 @@ export class WasmBackend {
    */
   compile(r: Region): boolean {
     const inlines: unknown[] = [];
-    const functions = this.functions(r, inlines);
-    const bytes = this.module(functions, inlines.length);
+    const bytes = this.module(r, inlines);
     const imports: Record<string, unknown> = { ...this.imports };
     inlines.forEach((f, i) => {
       imports[`i${i}`] = f;
@@ -863,47 +986,9 @@ export class WasmBackend {
     return r.slot >= 0;
   }
 
-  /** The module around the region's functions (their types are those {@link functions} lists). */
-  private module(functions: readonly { type: number; body: number[] }[], inlines: number): Uint8Array {
-    const out: number[] = [...WASM_HEADER];
-    const section = (id: number, content: number[]): void => appendSection(out, id, content);
-    // Types.
-    const types: number[] = [];
-    uleb(types, TYPES.length);
-    for (const [params, results] of TYPES)
-      types.push(0x60, params.length, ...params, results.length, ...results);
-    section(1, types);
-    // Imports: the memory, the function table, the slow paths, the system path, the inline emulations.
-    const imp: number[] = [];
-    uleb(imp, 5 + inlines);
-    imp.push(...name("e"), ...name("m"), 0x02, 0x00, 0x00);
-    imp.push(...name("e"), ...name("t"), 0x01, 0x70, 0x00, 0x00);
-    imp.push(...name("e"), ...name("ld"), 0x00, 1);
-    imp.push(...name("e"), ...name("st"), 0x00, 1);
-    imp.push(...name("e"), ...name("sys"), 0x00, 2);
-    for (let i = 0; i < inlines; i++) imp.push(...name("e"), ...name(`i${i}`), 0x00, 3);
-    section(2, imp);
-    const fns: number[] = [];
-    uleb(fns, functions.length);
-    for (const f of functions) fns.push(f.type);
-    section(3, fns);
-    // Export the entry as "r".
-    const exp: number[] = [1, ...name("r"), 0x00];
-    uleb(exp, F_INLINE + inlines + OWN_ENTRY);
-    section(7, exp);
-    // Code.
-    const code: number[] = [];
-    uleb(code, functions.length);
-    for (const f of functions) {
-      uleb(code, f.body.length);
-      for (const x of f.body) code.push(x);
-    }
-    section(10, code);
-    return new Uint8Array(out);
-  }
-
   /**
-   * The region's functions, in function-index order after the imports:
+   * The region's module, its functions in function-index order after the
+   * imports:
    *
    * - the entry (exported, the table's signature): dispatch from `offset`;
    * - the dispatch: a `br_table` on the offset to a tail call of its
@@ -911,17 +996,20 @@ export class WasmBackend {
    * - the exit: leaves the pc, how the region left and the blocks run in
    *   the jit words, and returns the steps;
    * - the high-product helpers;
+   * - the chain: a control transfer out of the region;
    * - a function per block, in address order, which ends in a tail call:
    *   of the next block's function (a chain within the region), of the
-   *   dispatch (an in-page jump through a register) or of the exit.
+   *   dispatch (an in-page jump through a register), of the chain or of the
+   *   exit.
    *
    * A function per block, not one for the region: V8 compiles each lazily,
    * at its first call, and optimizes only those that run hot (measured on
    * Debian's boot: optimizing whole regions took ~90 us of background CPU
    * per guest instruction, ~5 s in all, for code mostly lukewarm). A block
-   * that branches to itself loops inside its function.
+   * that branches to itself loops inside its function. The inline
+   * emulations the blocks call are pushed on `inlines` (import `i<n>`).
    */
-  private functions(r: Region, inlines: unknown[]): { type: number; body: number[] }[] {
+  private module(r: Region, inlines: unknown[]): Uint8Array {
     const blocks = r.blocks;
     let inlineCount = 0;
     for (const b of blocks) for (const i of b.insns) if (i.inline !== undefined) inlineCount++;
@@ -941,22 +1029,52 @@ export class WasmBackend {
       chain: own + OWN_CHAIN,
       blocks: own + OWN_BLOCKS,
     };
-    const gen = new RegionGen(this, r, frame, inlines);
-    const out = [
-      { type: 0, body: this.entry(frame) },
-      { type: TYPE_DISPATCH, body: this.dispatchFunction(r, order, frame) },
-      { type: TYPE_EXIT, body: this.exitFunction() },
-      ...mulHelpers(own + OWN_MULHU).map((h) => ({ type: TYPE_MUL, body: [...h, END] })),
-      { type: TYPE_CHAIN, body: this.chainFunction(r.ctx, frame) },
-    ];
-    for (let p = 0; p < order.length; p++)
-      out.push({ type: TYPE_BLOCK, body: gen.block(blocks[order[p]!]!, p) });
-    return out;
+    const w = this.w;
+    w.reset();
+    w.raw(this.prefix);
+    // Imports: the memory, the function table, the slow paths, the system path, the inline emulations.
+    w.section(2, () => {
+      w.uleb(5 + inlineCount);
+      w.raw(this.fixedImports);
+      for (let i = 0; i < inlineCount; i++) {
+        w.name("e");
+        w.name(`i${i}`);
+        w.op(0x00);
+        w.op(3);
+      }
+    });
+    // Function types.
+    w.section(3, () => {
+      w.uleb(OWN_BLOCKS + order.length);
+      w.raw(OWN_TYPES);
+      for (let p = 0; p < order.length; p++) w.op(TYPE_BLOCK);
+    });
+    // Export the entry as "r".
+    w.section(7, () => {
+      w.op(1);
+      w.name("r");
+      w.op(0x00);
+      w.uleb(own + OWN_ENTRY);
+    });
+    // Code.
+    w.op(10);
+    const code = w.reserve();
+    w.uleb(OWN_BLOCKS + order.length);
+    this.entry(frame);
+    this.dispatchFunction(r, order, frame);
+    this.exitFunction();
+    mulHelpers(w, frame.mulBase);
+    this.chainFunction(r.ctx, frame);
+    const gen = new RegionGen(this, r, frame, inlines, w);
+    for (let p = 0; p < order.length; p++) gen.block(blocks[order[p]!]!, p);
+    w.sized(code);
+    return w.bytes();
   }
 
   /** The entry: `(offset, steps, budget, VA low, VA high, TLB set base)`, the page's virtual base as one i64, to the dispatch. */
-  private entry(frame: RegionFrame): number[] {
-    const f = new Body();
+  private entry(frame: RegionFrame): void {
+    const f = this.w;
+    const at = f.fn();
     f.get(0);
     f.get(1);
     f.get(2);
@@ -970,19 +1088,19 @@ export class WasmBackend {
     f.get(5);
     f.i32(0);
     f.returnCall(frame.dispatch);
-    return [0, ...f.out, END];
+    f.endFn(at);
   }
 
   /** The dispatch: `(offset, n, lim, vb, dB, nb)`, to the block at the offset or the exit (a miss). */
-  private dispatchFunction(r: Region, order: readonly number[], frame: RegionFrame): number[] {
-    const f = new Body();
-    const miss = {};
-    const labels = order.map(() => ({}));
-    f.block(miss);
-    for (let p = order.length - 1; p >= 0; p--) f.block(labels[p]!);
+  private dispatchFunction(r: Region, order: readonly number[], frame: RegionFrame): void {
+    const f = this.w;
+    const at = f.fn();
+    const miss = f.block();
+    const labels = new Array<number>(order.length);
+    for (let p = order.length - 1; p >= 0; p--) labels[p] = f.block();
     let maxSlot = 0;
     for (const b of r.blocks) maxSlot = Math.max(maxSlot, b.off >>> 1);
-    const table: object[] = [];
+    const table: number[] = [];
     for (let slot = 0; slot <= maxSlot; slot++) {
       const no = r.idx[slot]!;
       table.push(no === 0 ? miss : labels[frame.pos[no]!]!);
@@ -1005,7 +1123,7 @@ export class WasmBackend {
     f.get(1);
     f.get(5);
     f.returnCall(frame.exit);
-    return [0, ...f.out, END];
+    f.endFn(at);
   }
 
   /**
@@ -1016,10 +1134,11 @@ export class WasmBackend {
    * make, without returning to it; else the exit (the loop looks again and
    * the hart's dispatcher interprets). The target checks the budget.
    */
-  private chainFunction(ctx: number, frame: RegionFrame): number[] {
+  private chainFunction(ctx: number, frame: RegionFrame): void {
     const L = this.layout;
-    const f = new Body();
+    const f = this.w;
     // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index, 8 pc high.
+    const at = f.fn(4, T_I32);
     const leave = (): void => {
       f.get(0);
       f.i32(EXIT_CHAIN);
@@ -1059,14 +1178,15 @@ export class WasmBackend {
     f.get(3);
     f.get(7);
     f.mem(I32_LOAD, 2, L.DIR + 4);
-    f.op(RETURN_CALL_INDIRECT, 0, 0);
+    f.callIndirect(0, true);
     f.op(UNREACHABLE);
-    return [1, 4, T_I32, ...f.out, END];
+    f.endFn(at);
   }
 
   /** The exit: `(pc, kind, n, nb)`: the pc, the kind and the blocks run into the jit words; returns n. */
-  private exitFunction(): number[] {
-    const f = new Body();
+  private exitFunction(): void {
+    const f = this.w;
+    const at = f.fn();
     f.i32(0);
     f.get(0);
     f.mem(I64_STORE, 3, this.JW + JW_PC_LO * 4);
@@ -1075,7 +1195,7 @@ export class WasmBackend {
     f.mem(I32_STORE, 2, this.JW + JW_PC_KIND * 4);
     this.countBlocks(f, 3);
     f.get(2);
-    return [0, ...f.out, END];
+    f.endFn(at);
   }
 
   /** Add the i32 local `nb` (blocks a region ran) to the jit words' blocks counter. */
@@ -1139,16 +1259,16 @@ interface RegionFrame {
 
 /** Code generation for one region's blocks, a function each. */
 class RegionGen {
-  /** The function being generated. */
-  private f = new Body();
+  /** The module the functions are written into. */
+  private readonly f: Body;
   /** Registers (bit per register) whose locals hold their current value. */
   private cached = 0;
   /** Each guest register's local in the current function (0: none yet). */
   private readonly regLocal = new Int32Array(32);
   /** Register locals of the current function. */
   private regLocals = 0;
-  /** The loop label of a block that branches to itself, else null. */
-  private self: object | null = null;
+  /** The loop label of a block that branches to itself, else -1. */
+  private self = -1;
   private readonly L: WasmBackend["layout"];
 
   constructor(
@@ -1156,8 +1276,10 @@ class RegionGen {
     private readonly r: Region,
     private readonly frame: RegionFrame,
     private readonly inlines: unknown[],
+    w: Body,
   ) {
     this.L = be.layout;
+    this.f = w;
   }
 
   /** Leave with pc = page base + `off` (may be past the page), `k` more steps, exit kind `kind`. */
@@ -1270,19 +1392,21 @@ class RegionGen {
     this.cached |= 1 << r;
   }
 
-  /** The function of block `b`, at position `p` in address order: `(n, lim, vb, dB, nb) -> steps`. */
-  block(b: Block, p: number): number[] {
-    const f = new Body();
-    this.f = f;
+  /** Write the function of block `b`, at position `p` in address order: `(n, lim, vb, dB, nb) -> steps`. */
+  block(b: Block, p: number): void {
+    const f = this.f;
     this.cached = 0;
     this.regLocal.fill(0);
     this.regLocals = 0;
+    // Locals: the i32 scratch (L_LO .. L_T), then the i64 ones (L_A, L_B and the registers), their
+    // count patched at the end (a single LEB128 byte: at most 2 + 31).
+    const at = f.fn(I32_LOCALS, T_I32, 2, T_I64);
+    const i64Count = f.len - 2;
     const e = b.end;
     const loops =
       (e.kind === "link" && e.target === b.off) ||
       (e.kind === "branch" && !e.far && (e.target === b.off || e.fall === b.off));
-    this.self = loops ? {} : null;
-    if (this.self !== null) f.loop(this.self);
+    this.self = loops ? f.loop() : -1;
     // The step budget: a block runs only if it fits.
     f.get(B_N);
     f.get(B_LIM);
@@ -1308,13 +1432,11 @@ class RegionGen {
     f.op(I32_ADD);
     f.set(B_N);
     this.terminator(b, p, last >= 0 ? insns[last]! : null);
-    if (this.self !== null) f.end();
+    if (this.self >= 0) f.end();
     // Every path has left by a tail call.
     f.op(UNREACHABLE);
-    const locals: number[] = [3, I32_LOCALS, T_I32, 2, T_I64];
-    uleb(locals, this.regLocals);
-    locals.push(T_I64);
-    return [...locals, ...f.out, END];
+    f.patch(i64Count, 2 + this.regLocals);
+    f.endFn(at);
   }
 
   /** Continue at in-page offset `target` (a block start or not), from the block at position `p`. */
@@ -1330,7 +1452,7 @@ class RegionGen {
       return;
     }
     const q = this.frame.pos[no]!;
-    if (q === p && this.self !== null) {
+    if (q === p && this.self >= 0) {
       // The cached registers hold at the loop's top only if nothing is cached there (see src).
       this.cached = 0;
       f.br(this.self);
