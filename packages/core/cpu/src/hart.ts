@@ -70,8 +70,10 @@ import {
   type TranslatorHost,
 } from "./jit/translator.js";
 import {
+  ARENA_BLOCK_MAPS,
   ARENA_REGION_SLOTS,
   arenaStateBytes,
+  BLOCK_MAP_BYTES,
   type DeviceBus,
   HART_STATE_BYTES,
   type HartMemory,
@@ -713,14 +715,15 @@ export class Hart {
               arena: this.arena,
               ramOffset: this.ram.byteOffset,
               tlbEntries: this.rtag.length,
-              nextSlot: new Int32Array(
+              blockMaps: new Uint16Array(
                 this.arena.memory.buffer,
                 this.arena.stateOffset + HART_STATE_BYTES,
-                ARENA_REGION_SLOTS,
+                (ARENA_BLOCK_MAPS * BLOCK_MAP_BYTES) / 2,
               ),
+              slots: ARENA_REGION_SLOTS,
               directory: new Int32Array(
                 this.arena.memory.buffer,
-                this.arena.stateOffset + HART_STATE_BYTES + ARENA_REGION_SLOTS * 4,
+                this.arena.stateOffset + HART_STATE_BYTES + ARENA_BLOCK_MAPS * BLOCK_MAP_BYTES,
                 (this.ramSize >>> 12) * 2,
               ),
               load: (lo, hi, a, pcLo, pcHi, steps) => this.jitLoad(lo, hi, a, pcLo, pcHi, steps),

@@ -68,17 +68,32 @@ export interface WasmArena {
 /** Bytes of hart state (registers, translated code's exit words, TLBs) at the start of the state area. */
 export const HART_STATE_BYTES = 65536;
 
-/** Translated regions a WebAssembly arena can chain between (function table slots). */
-export const ARENA_REGION_SLOTS = 65536;
+/**
+ * Translated regions a WebAssembly arena can chain between (function table
+ * slots): a block map entry holds a slot + 1 in 16 bits.
+ */
+export const ARENA_REGION_SLOTS = 65535;
+
+/**
+ * Pages whose translated blocks other translated code can chain to directly
+ * (block maps, 4 KiB each: 4 MiB). A page without one is reached through
+ * the hart's dispatcher. Debian's boot keeps ~250 pages translated at once.
+ */
+export const ARENA_BLOCK_MAPS = 1024;
+
+/** Bytes of one block map: a 16-bit entry per 2-byte offset of a page. */
+export const BLOCK_MAP_BYTES = 4096;
 
 /**
  * Bytes of a hart's state area in a {@link WasmArena} for `ramBytes` of RAM:
- * the state ({@link HART_STATE_BYTES}), the translator's next-region links
- * (4 bytes per region slot), then its directory (8 bytes per RAM page: which
- * translated region runs the page's code), for chaining between regions.
+ * the state ({@link HART_STATE_BYTES}), the translator's block maps
+ * ({@link ARENA_BLOCK_MAPS}: for each translated page, which region's
+ * function-table slot runs the block at each offset), then its directory (8
+ * bytes per RAM page: the context and the block map of the page's
+ * translated code), for chaining between regions.
  */
 export function arenaStateBytes(ramBytes: number): number {
-  return HART_STATE_BYTES + ARENA_REGION_SLOTS * 4 + (ramBytes >>> 12) * 8;
+  return HART_STATE_BYTES + ARENA_BLOCK_MAPS * BLOCK_MAP_BYTES + (ramBytes >>> 12) * 8;
 }
 
 /** The part of the WebAssembly JavaScript API used here (no DOM types in isomorphic builds). */

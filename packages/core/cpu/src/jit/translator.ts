@@ -30,10 +30,13 @@
  * instructions + traps), so the dispatcher can switch between the two at any
  * instruction and the guest cannot tell which one ran it.
  */
+import { BLOCK_MAP_BYTES } from "../memory.js";
 import { JW_RESV } from "./layout.js";
 import { RUNTIME_HELPERS } from "./runtime.js";
 import { WasmBackend, type WasmHost, wasmApi } from "./wasm.js";
 
+/** Entries of a block map (a 16-bit table slot per 2-byte offset of a page). */
+const BLOCK_MAP_ENTRIES = BLOCK_MAP_BYTES / 2;
 /** Most instructions in one block: a block is the unit of the step budget check, so a long one only costs a late check. */
 const MAX_BLOCK = 64;
 /**
@@ -311,7 +314,15 @@ export interface TranslatorHost {
   /** What the WebAssembly backend needs, when the hart's state is in a WebAssembly arena. */
   readonly wasm?: Pick<
     WasmHost,
-    "arena" | "ramOffset" | "tlbEntries" | "directory" | "nextSlot" | "load" | "store" | "system"
+    | "arena"
+    | "ramOffset"
+    | "tlbEntries"
+    | "directory"
+    | "blockMaps"
+    | "slots"
+    | "load"
+    | "store"
+    | "system"
   > & {
     /** Blocks executed by WebAssembly code so far (counted in the jit words). */
     blocksExecuted(): number;
@@ -468,6 +479,10 @@ export class BlockTranslator {
   readonly profileSteps: number;
   /** Execution counts of the pages being profiled, by halfword slot. */
   private readonly profiles: (Uint32Array | null)[];
+  /** WebAssembly: the block map of each RAM page's translations (index in the arena's pool + 1; 0: none). */
+  private readonly mapOf: Uint16Array;
+  /** Block maps of the pool no page holds. */
+  private readonly freeMaps: number[] = [];
   /** Executions counted so far by page being profiled. */
   private readonly profiled: Float64Array;
   /** Most translated instructions kept. */
@@ -513,6 +528,9 @@ export class BlockTranslator {
     this.capacity = Math.max(MAX_REGION_INSNS, options.capacity ?? 1 << 20);
     this.rewriter = rewriter;
     this.regions = new Array(host.pages).fill(null);
+    this.mapOf = new Uint16Array(host.wasm === undefined ? 0 : host.pages);
+    const maps = host.wasm === undefined ? 0 : host.wasm.blockMaps.length / BLOCK_MAP_ENTRIES;
+    for (let m = maps - 1; m >= 0; m--) this.freeMaps.push(m);
     this.profiles = new Array(host.pages).fill(null);
     this.profiled = new Float64Array(host.pages);
     this.heat = new Float64Array(host.pages);
@@ -807,26 +825,46 @@ export class BlockTranslator {
   }
 
   /**
-   * WebAssembly: point the directory entry of RAM page `page` at its first
-   * live region (the one the dispatcher's loop chains to), or at none.
+   * WebAssembly: bring RAM page `page`'s directory entry and block map up to
+   * date with its live regions: the context of its first live region, and
+   * for each offset of the page the table slot of the first region of that
+   * context with a block there (the one {@link lookup} finds), so translated
+   * code chains to any of the page's blocks directly. A page gets a map from
+   * the pool while it has live regions; with the pool empty it has none, and
+   * transfers to it go through the hart's dispatcher.
    */
   private syncDirectory(page: number): void {
-    const dir = this.host.wasm?.directory;
-    if (dir === undefined) return;
-    const next = this.host.wasm!.nextSlot;
+    const wasm = this.host.wasm;
+    if (wasm === undefined) return;
+    const dir = wasm.directory;
     let head: Region | null = null;
-    let last: Region | null = null;
-    for (let r = this.regions[page] ?? null; r !== null; r = r.next) {
-      if (!r.live || r.slot < 0) continue;
-      if (head === null) head = r;
-      else if (r.ctx !== head.ctx) continue;
-      // The regions of the head's context, linked in chain order for the loop's misses.
-      if (last !== null) next[last.slot] = r.slot;
-      next[r.slot] = -1;
-      last = r;
+    for (let r = this.regions[page] ?? null; r !== null && head === null; r = r.next) {
+      if (r.live && r.slot >= 0) head = r;
     }
-    dir[2 * page] = head === null ? 0 : head.ctx + 1;
-    dir[2 * page + 1] = head === null ? 0 : head.slot;
+    let m = this.mapOf[page]! - 1;
+    if (head === null || (m < 0 && this.freeMaps.length === 0)) {
+      if (m >= 0) this.freeMaps.push(m);
+      this.mapOf[page] = 0;
+      dir[2 * page] = 0;
+      dir[2 * page + 1] = 0;
+      return;
+    }
+    if (m < 0) {
+      m = this.freeMaps.pop()!;
+      this.mapOf[page] = m + 1;
+    }
+    const maps = wasm.blockMaps;
+    const base = m * BLOCK_MAP_ENTRIES;
+    maps.fill(0, base, base + BLOCK_MAP_ENTRIES);
+    for (let r: Region | null = head; r !== null; r = r.next) {
+      if (!r.live || r.slot < 0 || r.ctx !== head.ctx) continue;
+      for (const b of r.blocks) {
+        const at = base + (b.off >>> 1);
+        if (maps[at] === 0) maps[at] = r.slot;
+      }
+    }
+    dir[2 * page] = head.ctx + 1;
+    dir[2 * page + 1] = maps.byteOffset + m * BLOCK_MAP_BYTES;
   }
 
   /**
@@ -851,7 +889,14 @@ export class BlockTranslator {
     this.fifo.length = 0;
     this.fifoHead = 0;
     this.heat.fill(0);
-    this.host.wasm?.directory.fill(0);
+    const wasm = this.host.wasm;
+    if (wasm !== undefined) {
+      wasm.directory.fill(0);
+      for (let p = 0; p < this.mapOf.length; p++) {
+        if (this.mapOf[p] !== 0) this.freeMaps.push(this.mapOf[p]! - 1);
+      }
+      this.mapOf.fill(0);
+    }
   }
 
   /** Translated guest instructions now in the cache. */

@@ -26,7 +26,7 @@
  * module) chains from one region to the next without returning to
  * JavaScript.
  */
-import type { WasmArena } from "../memory.js";
+import { BLOCK_MAP_BYTES, type WasmArena } from "../memory.js";
 import {
   JW_BLOCKS_LO,
   JW_PC_HI,
@@ -82,16 +82,18 @@ export interface WasmHost {
   readonly tlbEntries: number;
   /**
    * The translation directory in the arena, two words per RAM page: the
-   * context + 1 of the page's region the dispatcher's loop may chain to (0:
-   * none), and its slot in the function table.
+   * context + 1 of the page's translated code that other translated code
+   * may chain to (0: none), and the byte address of its block map.
    */
   readonly directory: Int32Array;
   /**
-   * The next region of the same page and context by table slot (-1: none),
-   * in the arena: where the dispatcher's loop looks for a block a region does
-   * not have. Its length is the most slots the table gets.
+   * The block maps in the arena (a pool of {@link BLOCK_MAP_BYTES} each): for
+   * a page in the directory, the function-table slot + 1 of the region with
+   * a block at each 2-byte offset (0: none).
    */
-  readonly nextSlot: Int32Array;
+  readonly blockMaps: Uint16Array;
+  /** Function-table slots the block maps can name (the most regions at once). */
+  readonly slots: number;
   /** The interpreter's operation numbers by name. */
   readonly ops: Readonly<Record<string, number>>;
   /** The hart's jitLoad / jitStore: (lo, hi, decode word, pc lo, pc hi, steps) -> 1 to end the run. */
@@ -125,6 +127,7 @@ const LOCAL_SET = 0x21;
 const LOCAL_TEE = 0x22;
 const I32_LOAD = 0x28;
 const I64_LOAD = 0x29;
+const I32_LOAD16_U = 0x2f;
 const I32_STORE = 0x36;
 const I64_STORE = 0x37;
 const I32_CONST = 0x41;
@@ -132,7 +135,6 @@ const I64_CONST = 0x42;
 const I32_EQZ = 0x45;
 const I32_EQ = 0x46;
 const I32_NE = 0x47;
-const I32_LT_S = 0x48;
 const I32_GE_S = 0x4e;
 const I32_GT_S = 0x4a;
 const I64_EQZ = 0x50;
@@ -678,19 +680,20 @@ interface ChainLookup {
   set(): void;
   /** Push the context + 1 a directory entry must hold. */
   ctx1(): void;
-  /** Locals (i32) that receive the TLB entry's and the directory entry's byte index. */
+  /** Locals (i32): the TLB entry's byte index, the directory entry's, and (out) the target's table slot. */
   readonly tlbIdx: number;
   readonly dirIdx: number;
-  /** Leave (return or tail-call): the target's page is not in the TLB or has no region of the context. */
+  readonly slot: number;
+  /** Leave (return or tail-call): the target's page is not in the TLB, or has no block there for the context. */
   miss(): void;
 }
 
 /**
- * The lookup that validates a chain to another page (the dispatcher's loop
- * and a region's own chain make the same one): the fetch TLB entry of the
- * target's page, then the directory entry of its physical page. Falls
- * through with the directory entry's byte index in `dirIdx` (its slot is the
- * next word) where both match.
+ * The lookup that validates a chain to a block on any page (the
+ * dispatcher's loop and a region's own chain make the same one): the fetch
+ * TLB entry of the target's page, the directory entry of its physical page,
+ * then the entry of the target's offset in the page's block map. Falls
+ * through with the table slot of the region that has the block in `slot`.
  */
 function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): void {
   o.pcLo();
@@ -729,6 +732,18 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
   f.if();
   o.miss();
   f.end();
+  f.get(o.dirIdx);
+  f.mem(I32_LOAD, 2, L.DIR + 4);
+  o.pcLo();
+  f.i32(4094);
+  f.op(I32_AND);
+  f.op(I32_ADD);
+  f.mem(I32_LOAD16_U, 1, 0);
+  f.tee(o.slot);
+  f.op(I32_EQZ);
+  f.if();
+  o.miss();
+  f.end();
 }
 
 /** The WebAssembly backend of one hart's translator. */
@@ -747,7 +762,8 @@ export class WasmBackend {
   /** The function table: a slot per live region. */
   private readonly table: WasmTable;
   private readonly freeSlots: number[] = [];
-  private nextSlot = 0;
+  /** The next table slot never used (slot 0 is no region's: 0 in a block map is none). */
+  private nextSlot = 1;
   /** The dispatcher's loop (see dispatcherModule). */
   readonly dispatch: WasmDispatch;
   /** The module being written (its buffer is reused). */
@@ -809,12 +825,11 @@ export class WasmBackend {
   private place(fn: unknown): number {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
-      if (this.nextSlot >= this.host.nextSlot.length) return -1;
+      if (this.nextSlot >= this.host.slots) return -1;
       slot = this.nextSlot++;
       if (slot >= this.table.length) this.table.grow(TABLE_GROWTH);
     }
     this.table.set(slot, fn);
-    this.host.nextSlot[slot] = -1;
     return slot;
   }
 
@@ -879,29 +894,9 @@ export class WasmBackend {
     f.set(8);
     f.get(14);
     f.set(7);
-    // A region without a block at the entry: the page's next region, if any (same offset).
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_KIND * 4);
-    f.tee(13);
-    f.i32(EXIT_MISS);
-    f.op(I32_EQ);
-    f.get(8);
-    f.op(I32_EQZ);
-    f.op(I32_AND);
-    f.if();
-    f.get(0);
-    f.i32(2);
-    f.op(I32_SHL);
-    f.mem(I32_LOAD, 2, L.NEXT);
-    f.tee(0);
-    f.i32(0);
-    f.op(I32_LT_S);
-    f.if();
-    f.get(7);
-    f.op(RETURN);
-    f.end();
-    f.br(top);
-    f.end();
+    f.set(13);
     // Back to the hart unless a control transfer, or a miss after some blocks ran (the target is
     // looked up afresh), with budget left; a region that ran nothing stopped at the budget.
     f.get(13);
@@ -943,14 +938,12 @@ export class WasmBackend {
       ctx1: () => f.get(6),
       tlbIdx: 11,
       dirIdx: 12,
+      slot: 0,
       miss: () => {
         f.get(7);
         f.op(RETURN);
       },
     });
-    f.get(12);
-    f.mem(I32_LOAD, 2, L.DIR + 4);
-    f.set(0);
     f.get(9);
     f.i32(4095);
     f.op(I32_AND);
@@ -1137,7 +1130,7 @@ export class WasmBackend {
   private chainFunction(ctx: number, frame: RegionFrame): void {
     const L = this.layout;
     const f = this.w;
-    // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index, 8 pc high.
+    // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index then the target's slot, 8 pc high.
     const at = f.fn(4, T_I32);
     const leave = (): void => {
       f.get(0);
@@ -1161,6 +1154,7 @@ export class WasmBackend {
       ctx1: () => f.i32(ctx + 1),
       tlbIdx: 6,
       dirIdx: 7,
+      slot: 7,
       miss: leave,
     });
     // The blocks this region ran, counted now (the target's exit counts its own).
@@ -1177,7 +1171,6 @@ export class WasmBackend {
     f.get(8);
     f.get(3);
     f.get(7);
-    f.mem(I32_LOAD, 2, L.DIR + 4);
     f.callIndirect(0, true);
     f.op(UNREACHABLE);
     f.endFn(at);
@@ -1215,7 +1208,6 @@ export class WasmBackend {
       X: this.X,
       JW: this.JW,
       DIR: this.host.directory.byteOffset,
-      NEXT: this.host.nextSlot.byteOffset,
       RAM: this.RAM,
       tlb: this.tlb,
       kind: this.kind,
