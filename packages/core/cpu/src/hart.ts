@@ -60,6 +60,7 @@ import {
   ST_X,
   stateBytes,
   TLB_ARRAYS,
+  TLB_SET_ENTRIES,
   tlbOffset,
 } from "./jit/layout.js";
 import {
@@ -296,8 +297,8 @@ const JIT_MARK = 1 << 31;
 const JIT_COUNT = 1 << 30;
 const JIT_UNMARK = ~(JIT_MARK | JIT_COUNT);
 
-/** Entries per TLB set; direct-mapped by virtual page number. 256 x 4 KiB covers 1 MiB per mode. */
-const TLB_SIZE = 256;
+/** Entries per TLB set (see TLB_SET_ENTRIES). */
+const TLB_SIZE = TLB_SET_ENTRIES;
 /**
  * TLB sets are indexed by the effective mode: 0 U, 1 S, 3 M (2 unused), and
  * with the H extension 4 VU and 5 VS, whose entries cache combined

@@ -66,7 +66,7 @@ export interface WasmArena {
 }
 
 /** Bytes of hart state (registers, translated code's exit words, TLBs) at the start of the state area. */
-export const HART_STATE_BYTES = 65536;
+export const HART_STATE_BYTES = 262144;
 
 /**
  * Translated regions a WebAssembly arena can chain between (function table

@@ -31,7 +31,7 @@
  * instruction and the guest cannot tell which one ran it.
  */
 import { BLOCK_MAP_BYTES } from "../memory.js";
-import { JW_RESV } from "./layout.js";
+import { JW_RESV, TLB_SET_ENTRIES } from "./layout.js";
 import { RUNTIME_HELPERS } from "./runtime.js";
 import { WasmBackend, type WasmHost, wasmApi } from "./wasm.js";
 
@@ -1690,7 +1690,7 @@ class InsnGen {
     }
     const addr = this.address(this.b);
     return (
-      `{${addr}const i=dB+((lo>>>12)&255);` +
+      `{${addr}const i=dB+((lo>>>12)&${TLB_SET_ENTRIES - 1});` +
       `if(rtag[i]===((lo&${mask})|W)&&rtagHi[i]===hi){const o=roff[i]+(lo&4095);${fast}}` +
       this.slowPath(1)
     );
@@ -1733,7 +1733,7 @@ class InsnGen {
     }
     const addr = this.address(this.b);
     return (
-      `{${addr}const i=dB+((lo>>>12)&255);` +
+      `{${addr}const i=dB+((lo>>>12)&${TLB_SET_ENTRIES - 1});` +
       `if(wtag[i]===((lo&${mask})|W)&&wtagHi[i]===hi){const o=woff[i]+(lo&4095);${fast}` +
       // All of this runs on every store (no operation left without type feedback).
       `const rv=JW[${JW_RESV}];if((((o^rv)&-8)|(rv>>31))===0)JW[${JW_RESV}]=-1;}` +

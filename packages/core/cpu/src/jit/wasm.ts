@@ -36,6 +36,8 @@ import {
   ST_JW,
   ST_X,
   TLB_ARRAYS,
+  TLB_SET_BITS,
+  TLB_SET_ENTRIES,
   tlbOffset,
 } from "./layout.js";
 import type { Block, BlockInsn, Region } from "./translator.js";
@@ -676,7 +678,7 @@ interface ChainLookup {
   /** Push the target pc's low and high words. */
   pcLo(): void;
   pcHi(): void;
-  /** Push the fetch TLB set's first entry (the fetch mode, the context's low 3 bits, times 256). */
+  /** Push the fetch TLB set's first entry (the fetch mode, the context's low 3 bits, times TLB_SET_ENTRIES). */
   set(): void;
   /** Push the context + 1 a directory entry must hold. */
   ctx1(): void;
@@ -699,7 +701,7 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
   o.pcLo();
   f.i32(12);
   f.op(I32_SHR_U);
-  f.i32(255);
+  f.i32(TLB_SET_ENTRIES - 1);
   f.op(I32_AND);
   o.set();
   f.op(I32_ADD);
@@ -932,7 +934,7 @@ export class WasmBackend {
         f.op(I32_SUB);
         f.i32(7);
         f.op(I32_AND);
-        f.i32(8);
+        f.i32(TLB_SET_BITS);
         f.op(I32_SHL);
       },
       ctx1: () => f.get(6),
@@ -1150,7 +1152,7 @@ export class WasmBackend {
     emitChainLookup(f, L, {
       pcLo: () => f.get(5),
       pcHi: () => f.get(8),
-      set: () => f.i32((ctx & 7) << 8),
+      set: () => f.i32((ctx & 7) << TLB_SET_BITS),
       ctx1: () => f.i32(ctx + 1),
       tlbIdx: 6,
       dirIdx: 7,
@@ -1715,7 +1717,7 @@ class RegionGen {
     f.set(L_HI);
     f.i32(12);
     f.op(I32_SHR_U);
-    f.i32(255);
+    f.i32(TLB_SET_ENTRIES - 1);
     f.op(I32_AND);
     f.get(B_DB);
     f.op(I32_ADD);
