@@ -314,15 +314,7 @@ export interface TranslatorHost {
   /** What the WebAssembly backend needs, when the hart's state is in a WebAssembly arena. */
   readonly wasm?: Pick<
     WasmHost,
-    | "arena"
-    | "ramOffset"
-    | "tlbEntries"
-    | "directory"
-    | "blockMaps"
-    | "slots"
-    | "load"
-    | "store"
-    | "system"
+    "arena" | "ramOffset" | "tlbEntries" | "directory" | "blockMaps" | "slots" | "load" | "store" | "system"
   > & {
     /** Blocks executed by WebAssembly code so far (counted in the jit words). */
     blocksExecuted(): number;
