@@ -402,8 +402,8 @@ export class Region {
   fn: RegionFunction = noRegion;
   /** The function is WebAssembly, run through the dispatcher's loop from its table slot. */
   wasm = false;
-  /** The WebAssembly function's slot in the backend's table, -1 when none. */
-  slot = -1;
+  /** WebAssembly: the table slot of each block's function, by block number - 1; null when none. */
+  slots: Int32Array | null = null;
   /** Next region of the same page (another context, or a region of later misses). */
   next: Region | null = null;
   /** Still in the cache. */
@@ -831,7 +831,7 @@ export class BlockTranslator {
     const dir = wasm.directory;
     let head: Region | null = null;
     for (let r = this.regions[page] ?? null; r !== null && head === null; r = r.next) {
-      if (r.live && r.slot >= 0) head = r;
+      if (r.live && r.slots !== null) head = r;
     }
     let m = this.mapOf[page]! - 1;
     if (head === null || (m < 0 && this.freeMaps.length === 0)) {
@@ -849,10 +849,11 @@ export class BlockTranslator {
     const base = m * BLOCK_MAP_ENTRIES;
     maps.fill(0, base, base + BLOCK_MAP_ENTRIES);
     for (let r: Region | null = head; r !== null; r = r.next) {
-      if (!r.live || r.slot < 0 || r.ctx !== head.ctx) continue;
-      for (const b of r.blocks) {
-        const at = base + (b.off >>> 1);
-        if (maps[at] === 0) maps[at] = r.slot;
+      if (!r.live || r.slots === null || r.ctx !== head.ctx) continue;
+      const slots = r.slots;
+      for (let i = 0; i < slots.length; i++) {
+        const at = base + (r.blocks[i]!.off >>> 1);
+        if (maps[at] === 0) maps[at] = slots[i]!;
       }
     }
     dir[2 * page] = head.ctx + 1;
@@ -864,7 +865,8 @@ export class BlockTranslator {
    * with `budget` steps, chaining on to other regions; returns the steps.
    */
   runWasm(r: Region, off: number, budget: number, vLo: number, vHi: number, dBase: number): number {
-    return this.wasmBackend!.dispatch(r.slot, off, budget, vLo, vHi, dBase, r.ctx + 1);
+    const slot = r.slots![r.idx[off >>> 1]! - 1]!;
+    return this.wasmBackend!.dispatch(slot, budget, vLo, vHi, dBase, r.ctx + 1);
   }
 
   /** Drop every translation (a new rewriter state, a snapshot restore). */

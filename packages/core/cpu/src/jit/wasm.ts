@@ -59,10 +59,9 @@ interface WasmApi {
   Table: new (descriptor: { element: "anyfunc"; initial: number }) => WasmTable;
 }
 
-/** The dispatcher's loop: `(slot, offset, budget, page VA low, VA high, TLB set base, context + 1) -> steps`. */
+/** The dispatcher's loop: `(block's table slot, budget, page VA low, VA high, TLB set base, context + 1) -> steps`. */
 export type WasmDispatch = (
   slot: number,
-  offset: number,
   budget: number,
   vLo: number,
   vHi: number,
@@ -214,15 +213,14 @@ const F_LD = 0;
 const F_ST = 1;
 const F_SYS = 2;
 const F_INLINE = 3;
-// The module's own functions, after the imports (base F_INLINE + inline emulations): the region's
-// entry (exported), the in-page dispatch, the exit, the three high-product helpers, the chain,
-// then one function per block in address order.
-const OWN_ENTRY = 0;
-const OWN_DISPATCH = 1;
-const OWN_EXIT = 2;
-const OWN_MULHU = 3;
-const OWN_CHAIN = 6;
-const OWN_BLOCKS = 7;
+// The module's own functions, after the imports (base F_INLINE + inline emulations): the in-page
+// dispatch, the exit, the three high-product helpers, the chain, then one function per block in
+// address order (each exported, by block number, for its table slot).
+const OWN_DISPATCH = 0;
+const OWN_EXIT = 1;
+const OWN_MULHU = 2;
+const OWN_CHAIN = 5;
+const OWN_BLOCKS = 6;
 
 // Exit kinds (JW_PC_KIND).
 /** A control transfer: the dispatcher's loop may chain to the target's region. */
@@ -541,18 +539,17 @@ const OP_TABLE: Record<string, readonly [G, number, number]> = {
 };
 
 /**
- * Function types of the module: 0 region entry, 1 load/store slow path, 2
- * system, 3 inline emulation, 4 (i64, i64) -> i64, 5 block, 6 dispatch, 7
- * exit, 8 chain.
+ * Function types of a region's module: 0 block (the table's signature), 1
+ * load/store slow path, 2 system, 3 inline emulation, 4 (i64, i64) -> i64,
+ * 5 dispatch, 6 exit, 7 chain.
  */
 const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
-  [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
+  // (n, lim, vb, dB, nb)
+  [[T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32], [T_I32]],
   [[T_I64, T_I64], [T_I64]],
-  // (n, lim, vb, dB, nb)
-  [[T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   // (off, n, lim, vb, dB, nb)
   [[T_I32, T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   // (pc, kind, n, nb)
@@ -560,13 +557,13 @@ const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   // (pc, n, lim, dB, nb)
   [[T_I64, T_I32, T_I32, T_I32, T_I32], [T_I32]],
 ];
+const TYPE_BLOCK = 0;
 const TYPE_MUL = 4;
-const TYPE_BLOCK = 5;
-const TYPE_DISPATCH = 6;
-const TYPE_EXIT = 7;
-const TYPE_CHAIN = 8;
-/** Types of a region's own functions before its blocks (see OWN_ENTRY). */
-const OWN_TYPES = [0, TYPE_DISPATCH, TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL, TYPE_CHAIN] as const;
+const TYPE_DISPATCH = 5;
+const TYPE_EXIT = 6;
+const TYPE_CHAIN = 7;
+/** Types of a region's own functions before its blocks (see OWN_DISPATCH). */
+const OWN_TYPES = [TYPE_DISPATCH, TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL, TYPE_CHAIN] as const;
 
 /** Write the imports every module starts with: the memory (`e.m`) and the function table (`e.t`), both of no minimum size. */
 function importMemoryAndTable(w: Body): void {
@@ -823,7 +820,7 @@ export class WasmBackend {
     this.fixedImports = w.bytes().slice();
   }
 
-  /** Put a region's function in the table (a free slot) and return the slot, -1 when the table is full. */
+  /** Put a block's function in the table (a free slot) and return the slot, -1 when the table is full. */
   private place(fn: unknown): number {
     let slot = this.freeSlots.pop();
     if (slot === undefined) {
@@ -835,25 +832,30 @@ export class WasmBackend {
     return slot;
   }
 
-  /** Region `r` left the cache: free its slot (the directory no longer names it). */
+  /** Region `r` left the cache: free its blocks' slots (the block maps no longer name them). */
   release(r: Region): void {
-    if (r.slot < 0) return;
-    this.table.set(r.slot, null);
-    this.freeSlots.push(r.slot);
-    r.slot = -1;
+    const slots = r.slots;
+    if (slots === null) return;
+    for (const slot of slots) {
+      if (slot < 0) continue;
+      this.table.set(slot, null);
+      this.freeSlots.push(slot);
+    }
+    r.slots = null;
   }
 
   /**
    * The dispatcher's loop, in its own module over the function table: call
-   * the region in `slot`; while it leaves by a control transfer (kind 0)
-   * with budget left, look its target up in the fetch TLB (the set of the
-   * fetch mode, the context's low 3 bits) and the directory and call that
-   * region in turn. Anything else, or a target the TLB or the directory do
-   * not know, goes back to the hart's dispatcher. A chain is valid as long as
-   * the fetch TLB maps the page: the TLB is the hart's, flushed with it.
-   * (Regions make the same lookup themselves to chain on directly, see
-   * chainFunction; the loop takes the transfers they leave to it: misses,
-   * targets not translated yet, the next region of a page.)
+   * the block in `slot`; while translated code leaves by a control transfer
+   * (kind 0) with budget left, look its target up in the fetch TLB (the set
+   * of the fetch mode, the context's low 3 bits), the directory and the
+   * page's block map, and call that block in turn. Anything else, or a
+   * target the TLB, the directory or the map do not know, goes back to the
+   * hart's dispatcher. A chain is valid as long as the fetch TLB maps the
+   * page: the TLB is the hart's, flushed with it. (Blocks make the same
+   * lookup themselves to chain on directly, see chainFunction; the loop
+   * takes the transfers they leave to it: misses, targets not translated
+   * yet.)
    */
   private dispatcherModule(): Uint8Array {
     const L = this.layout;
@@ -862,8 +864,8 @@ export class WasmBackend {
     f.raw(WASM_HEADER);
     f.section(1, () => {
       f.op(2);
-      typeEntry(f, TYPES[0]!);
-      typeEntry(f, [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]);
+      typeEntry(f, TYPES[TYPE_BLOCK]!);
+      typeEntry(f, [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]);
     });
     f.section(2, () => {
       f.op(2);
@@ -878,58 +880,64 @@ export class WasmBackend {
     f.op(10);
     const code = f.reserve();
     f.op(1);
+    // Params: 0 slot, 1 lim, 2 vLo, 3 vHi, 4 dB, 5 ctx1.
+    // Locals: 6 n, 7 r (the last call's steps), 8 pcLo, 9 pcHi, 10 TLB index, 11 directory index,
+    // 12 kind, 13 n after.
     const at = f.fn(8, T_I32);
-    // Params: 0 slot, 1 off, 2 lim, 3 vLo, 4 vHi, 5 dB, 6 ctx1.
-    // Locals: 7 n, 8 r (the last region's steps), 9 pcLo, 10 pcHi, 11 i, 12 page, 13 kind, 14 n after.
     const top = f.loop();
+    f.get(6);
     f.get(1);
-    f.get(7);
-    f.get(2);
     f.get(3);
+    f.op(I64_EXTEND_I32_U);
+    f.i64(32);
+    f.op(I64_SHL);
+    f.get(2);
+    f.op(I64_EXTEND_I32_U);
+    f.op(I64_OR);
     f.get(4);
-    f.get(5);
+    f.i32(0);
     f.get(0);
     f.callIndirect(0, false);
-    f.tee(14);
-    f.get(7);
+    f.tee(13);
+    f.get(6);
     f.op(I32_SUB);
-    f.set(8);
-    f.get(14);
     f.set(7);
+    f.get(13);
+    f.set(6);
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_KIND * 4);
-    f.set(13);
+    f.set(12);
     // Back to the hart unless a control transfer, or a miss after some blocks ran (the target is
-    // looked up afresh), with budget left; a region that ran nothing stopped at the budget.
-    f.get(13);
+    // looked up afresh), with budget left; a call that ran nothing stopped at the budget.
+    f.get(12);
     f.i32(EXIT_HART);
     f.op(I32_EQ);
-    f.get(13);
+    f.get(12);
     f.i32(EXIT_STOP);
     f.op(I32_EQ);
     f.op(I32_OR);
-    f.get(8);
+    f.get(7);
     f.op(I32_EQZ);
     f.op(I32_OR);
-    f.get(7);
-    f.get(2);
+    f.get(6);
+    f.get(1);
     f.op(I32_GE_S);
     f.op(I32_OR);
     f.if();
-    f.get(7);
+    f.get(6);
     f.op(RETURN);
     f.end();
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_LO * 4);
-    f.set(9);
+    f.set(8);
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_HI * 4);
-    f.set(10);
+    f.set(9);
     emitChainLookup(f, L, {
-      pcLo: () => f.get(9),
-      pcHi: () => f.get(10),
+      pcLo: () => f.get(8),
+      pcHi: () => f.get(9),
       set: () => {
-        f.get(6);
+        f.get(5);
         f.i32(1);
         f.op(I32_SUB);
         f.i32(7);
@@ -937,25 +945,21 @@ export class WasmBackend {
         f.i32(TLB_SET_BITS);
         f.op(I32_SHL);
       },
-      ctx1: () => f.get(6),
-      tlbIdx: 11,
-      dirIdx: 12,
+      ctx1: () => f.get(5),
+      tlbIdx: 10,
+      dirIdx: 11,
       slot: 0,
       miss: () => {
-        f.get(7);
+        f.get(6);
         f.op(RETURN);
       },
     });
-    f.get(9);
-    f.i32(4095);
-    f.op(I32_AND);
-    f.set(1);
-    f.get(9);
+    f.get(8);
     f.i32(-4096);
     f.op(I32_AND);
+    f.set(2);
+    f.get(9);
     f.set(3);
-    f.get(10);
-    f.set(4);
     f.br(top);
     f.end();
     f.op(UNREACHABLE);
@@ -965,9 +969,9 @@ export class WasmBackend {
   }
 
   /**
-   * Compile region `r` (its blocks, numbered by `r.idx`) and put its entry
-   * function in a table slot (`r.slot`); false when the table is full;
-   * throws if the runtime refuses the module.
+   * Compile region `r` (its blocks, numbered by `r.idx`) and put each
+   * block's function in a table slot (`r.slots`); false when the table is
+   * full; throws if the runtime refuses the module.
    */
   compile(r: Region): boolean {
     const inlines: unknown[] = [];
@@ -976,26 +980,34 @@ export class WasmBackend {
     inlines.forEach((f, i) => {
       imports[`i${i}`] = f;
     });
-    const instance = new this.api.Instance(new this.api.Module(bytes), { e: imports });
-    r.slot = this.place(instance.exports.r);
-    return r.slot >= 0;
+    const exports = new this.api.Instance(new this.api.Module(bytes), { e: imports }).exports;
+    const slots = new Int32Array(r.blocks.length);
+    r.slots = slots;
+    for (let i = 0; i < slots.length; i++) {
+      slots[i] = this.place(exports[i]);
+      if (slots[i]! < 0) {
+        slots.fill(-1, i);
+        this.release(r);
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
    * The region's module, its functions in function-index order after the
    * imports:
    *
-   * - the entry (exported, the table's signature): dispatch from `offset`;
    * - the dispatch: a `br_table` on the offset to a tail call of its
    *   block's function, or the exit (a miss);
    * - the exit: leaves the pc, how the region left and the blocks run in
    *   the jit words, and returns the steps;
    * - the high-product helpers;
    * - the chain: a control transfer out of the region;
-   * - a function per block, in address order, which ends in a tail call:
-   *   of the next block's function (a chain within the region), of the
-   *   dispatch (an in-page jump through a register), of the chain or of the
-   *   exit.
+   * - a function per block, in address order, exported by block number (0
+   *   based) for its table slot, which ends in a tail call: of the next
+   *   block's function (a chain within the region), of the dispatch (an
+   *   in-page jump through a register), of the chain or of the exit.
    *
    * A function per block, not one for the region: V8 compiles each lazily,
    * at its first call, and optimizes only those that run hot (measured on
@@ -1044,18 +1056,19 @@ export class WasmBackend {
       w.raw(OWN_TYPES);
       for (let p = 0; p < order.length; p++) w.op(TYPE_BLOCK);
     });
-    // Export the entry as "r".
+    // Export the blocks by number.
     w.section(7, () => {
-      w.op(1);
-      w.name("r");
-      w.op(0x00);
-      w.uleb(own + OWN_ENTRY);
+      w.uleb(order.length);
+      for (let i = 0; i < blocks.length; i++) {
+        w.name(String(i));
+        w.op(0x00);
+        w.uleb(frame.blocks + pos[i + 1]!);
+      }
     });
     // Code.
     w.op(10);
     const code = w.reserve();
     w.uleb(OWN_BLOCKS + order.length);
-    this.entry(frame);
     this.dispatchFunction(r, order, frame);
     this.exitFunction();
     mulHelpers(w, frame.mulBase);
@@ -1064,26 +1077,6 @@ export class WasmBackend {
     for (let p = 0; p < order.length; p++) gen.block(blocks[order[p]!]!, p);
     w.sized(code);
     return w.bytes();
-  }
-
-  /** The entry: `(offset, steps, budget, VA low, VA high, TLB set base)`, the page's virtual base as one i64, to the dispatch. */
-  private entry(frame: RegionFrame): void {
-    const f = this.w;
-    const at = f.fn();
-    f.get(0);
-    f.get(1);
-    f.get(2);
-    f.get(4);
-    f.op(I64_EXTEND_I32_U);
-    f.i64(32);
-    f.op(I64_SHL);
-    f.get(3);
-    f.op(I64_EXTEND_I32_U);
-    f.op(I64_OR);
-    f.get(5);
-    f.i32(0);
-    f.returnCall(frame.dispatch);
-    f.endFn(at);
   }
 
   /** The dispatch: `(offset, n, lim, vb, dB, nb)`, to the block at the offset or the exit (a miss). */
@@ -1124,10 +1117,11 @@ export class WasmBackend {
   /**
    * The chain: `(pc, n, lim, dB, nb)`, a control transfer to `pc` outside
    * the region's blocks. Where the fetch TLB maps pc's page (the set of the
-   * region's fetch mode) and the directory has a region of this context for
-   * it, a tail call of that region's entry, as the dispatcher's loop would
-   * make, without returning to it; else the exit (the loop looks again and
-   * the hart's dispatcher interprets). The target checks the budget.
+   * region's fetch mode) and the page's block map has a block of this
+   * context at pc, a tail call of that block's function, as the
+   * dispatcher's loop would make, without returning to it; else the exit
+   * (the loop looks again and the hart's dispatcher interprets). The target
+   * checks the budget.
    */
   private chainFunction(ctx: number, frame: RegionFrame): void {
     const L = this.layout;
@@ -1159,21 +1153,16 @@ export class WasmBackend {
       slot: 7,
       miss: leave,
     });
-    // The blocks this region ran, counted now (the target's exit counts its own).
-    this.countBlocks(f, 4);
-    // entry(offset, n, lim, VA low, VA high, dB), slot from the directory.
-    f.get(5);
-    f.i32(4095);
-    f.op(I32_AND);
+    // The target block (n, lim, its page's VA, dB, nb), the blocks run so far counted on.
     f.get(1);
     f.get(2);
-    f.get(5);
-    f.i32(-4096);
-    f.op(I32_AND);
-    f.get(8);
+    f.get(0);
+    f.i64(-4096);
+    f.op(I64_AND);
     f.get(3);
+    f.get(4);
     f.get(7);
-    f.callIndirect(0, true);
+    f.callIndirect(TYPE_BLOCK, true);
     f.op(UNREACHABLE);
     f.endFn(at);
   }
