@@ -709,11 +709,11 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
   o.pcLo();
   f.i32(-4096);
   f.op(I32_AND);
-  f.op(I32_NE);
+  f.op(I32_XOR);
   f.get(o.tlbIdx);
   f.mem(I32_LOAD, 2, L.tlb.itagHi);
   o.pcHi();
-  f.op(I32_NE);
+  f.op(I32_XOR);
   f.op(I32_OR);
   f.if();
   o.miss();
@@ -1718,17 +1718,19 @@ class RegionGen {
   /** The TLB check of the address in L_LO/L_HI against arrays `tag`/`tagHi`: an access of 2^align bytes, aligned, in one page. */
   private tlbHit(tag: number, tagHi: number, align: number): void {
     const f = this.f;
+    // Both words equal: (tag ^ lo') | (tagHi ^ hi) is 0, one test (two compares gave two setcc).
     f.get(L_I);
     f.mem(I32_LOAD, 2, tag);
     f.get(L_LO);
     f.i32(-4096 + (1 << align) - 1);
     f.op(I32_AND);
-    f.op(I32_EQ);
+    f.op(I32_XOR);
     f.get(L_I);
     f.mem(I32_LOAD, 2, tagHi);
     f.get(L_HI);
-    f.op(I32_EQ);
-    f.op(I32_AND);
+    f.op(I32_XOR);
+    f.op(I32_OR);
+    f.op(I32_EQZ);
   }
 
   /** The slow path's arguments: (lo, hi, decode word, pc lo, pc hi, steps). */
