@@ -212,15 +212,16 @@ const L_REGS = 12;
 const F_LD = 0;
 const F_ST = 1;
 const F_SYS = 2;
-const F_INLINE = 3;
+/** The chain (the dispatcher module's, shared by every region: see chainFunction). */
+const F_CHAIN = 3;
+const F_INLINE = 4;
 // The module's own functions, after the imports (base F_INLINE + inline emulations): the in-page
-// dispatch, the exit, the three high-product helpers, the chain, then one function per block in
-// address order (each exported, by block number, for its table slot).
+// dispatch, the exit, the three high-product helpers, then one function per block in address
+// order (each exported, by block number, for its table slot).
 const OWN_DISPATCH = 0;
 const OWN_EXIT = 1;
 const OWN_MULHU = 2;
-const OWN_CHAIN = 5;
-const OWN_BLOCKS = 6;
+const OWN_BLOCKS = 5;
 
 // Exit kinds (JW_PC_KIND).
 /** A control transfer: the dispatcher's loop may chain to the target's region. */
@@ -554,8 +555,8 @@ const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   // (pc, kind, n, nb)
   [[T_I64, T_I32, T_I32, T_I32], [T_I32]],
-  // (pc, n, lim, dB, nb)
-  [[T_I64, T_I32, T_I32, T_I32, T_I32], [T_I32]],
+  // (pc, n, lim, dB, nb, ctx)
+  [[T_I64, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
 ];
 const TYPE_BLOCK = 0;
 const TYPE_MUL = 4;
@@ -563,7 +564,7 @@ const TYPE_DISPATCH = 5;
 const TYPE_EXIT = 6;
 const TYPE_CHAIN = 7;
 /** Types of a region's own functions before its blocks (see OWN_DISPATCH). */
-const OWN_TYPES = [TYPE_DISPATCH, TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL, TYPE_CHAIN] as const;
+const OWN_TYPES = [TYPE_DISPATCH, TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL] as const;
 
 /** Write the imports every module starts with: the memory (`e.m`) and the function table (`e.t`), both of no minimum size. */
 function importMemoryAndTable(w: Body): void {
@@ -792,11 +793,11 @@ export class WasmBackend {
     });
     this.tlb = tlb;
     this.table = new api.Table({ element: "anyfunc", initial: TABLE_GROWTH });
-    this.imports = { m: host.arena.memory, t: this.table, ld: host.load, st: host.store, sys: host.system };
     const d = new api.Instance(new api.Module(this.dispatcherModule()), {
       e: { m: host.arena.memory, t: this.table },
     });
     this.dispatch = d.exports.d as WasmDispatch;
+    this.imports = { m: host.arena.memory, ld: host.load, st: host.store, sys: host.system, c: d.exports.c };
     const w = this.w;
     w.reset();
     w.raw(WASM_HEADER);
@@ -806,11 +807,14 @@ export class WasmBackend {
     });
     this.prefix = w.bytes().slice();
     w.reset();
-    importMemoryAndTable(w);
+    w.name("e");
+    w.name("m");
+    w.raw([0x02, 0x00, 0x00]);
     for (const [field, type] of [
       ["ld", 1],
       ["st", 1],
       ["sys", 2],
+      ["c", TYPE_CHAIN],
     ] as const) {
       w.name("e");
       w.name(field);
@@ -863,23 +867,26 @@ export class WasmBackend {
     f.reset();
     f.raw(WASM_HEADER);
     f.section(1, () => {
-      f.op(2);
+      f.op(3);
       typeEntry(f, TYPES[TYPE_BLOCK]!);
       typeEntry(f, [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]);
+      typeEntry(f, TYPES[TYPE_CHAIN]!);
     });
     f.section(2, () => {
       f.op(2);
       importMemoryAndTable(f);
     });
-    f.section(3, () => f.raw([1, 1]));
+    f.section(3, () => f.raw([2, 1, 2]));
     f.section(7, () => {
-      f.op(1);
+      f.op(2);
       f.name("d");
       f.raw([0x00, 0]);
+      f.name("c");
+      f.raw([0x00, 1]);
     });
     f.op(10);
     const code = f.reserve();
-    f.op(1);
+    f.op(2);
     // Params: 0 slot, 1 lim, 2 vLo, 3 vHi, 4 dB, 5 ctx1.
     // Locals: 6 n, 7 r (the last call's steps), 8 pcLo, 9 pcHi, 10 TLB index, 11 directory index,
     // 12 kind, 13 n after.
@@ -964,6 +971,7 @@ export class WasmBackend {
     f.end();
     f.op(UNREACHABLE);
     f.endFn(at);
+    this.chainFunction(f);
     f.sized(code);
     return f.bytes();
   }
@@ -1033,13 +1041,15 @@ export class WasmBackend {
       mulBase: own + OWN_MULHU,
       dispatch: own + OWN_DISPATCH,
       exit: own + OWN_EXIT,
-      chain: own + OWN_CHAIN,
       blocks: own + OWN_BLOCKS,
     };
     const w = this.w;
     w.reset();
     w.raw(this.prefix);
-    // Imports: the memory, the function table, the slow paths, the system path, the inline emulations.
+    // Imports: the memory, the slow paths, the system path, the chain, the inline emulations. (Not
+    // the function table: V8 initializes an instance's view of an imported table entry by entry, and
+    // updates every importer's at each table.set, ~3% of the boot's main thread with all regions
+    // importing it.)
     w.section(2, () => {
       w.uleb(5 + inlineCount);
       w.raw(this.fixedImports);
@@ -1072,7 +1082,6 @@ export class WasmBackend {
     this.dispatchFunction(r, order, frame);
     this.exitFunction();
     mulHelpers(w, frame.mulBase);
-    this.chainFunction(r.ctx, frame);
     const gen = new RegionGen(this, r, frame, inlines, w);
     for (let p = 0; p < order.length; p++) gen.block(blocks[order[p]!]!, p);
     w.sized(code);
@@ -1115,42 +1124,56 @@ export class WasmBackend {
   }
 
   /**
-   * The chain: `(pc, n, lim, dB, nb)`, a control transfer to `pc` outside
-   * the region's blocks. Where the fetch TLB maps pc's page (the set of the
-   * region's fetch mode) and the page's block map has a block of this
+   * The chain, in the dispatcher's module and shared by every region: `(pc,
+   * n, lim, dB, nb, ctx)`, a control transfer to `pc` outside a region of
+   * context `ctx`. Where the fetch TLB maps pc's page (the set of the
+   * context's fetch mode) and the page's block map has a block of this
    * context at pc, a tail call of that block's function, as the
-   * dispatcher's loop would make, without returning to it; else the exit
-   * (the loop looks again and the hart's dispatcher interprets). The target
-   * checks the budget.
+   * dispatcher's loop would make, without returning to it; else it leaves
+   * as a region's exit does (the loop looks again and the hart's dispatcher
+   * interprets). The target checks the budget.
    */
-  private chainFunction(ctx: number, frame: RegionFrame): void {
+  private chainFunction(f: Body): void {
     const L = this.layout;
-    const f = this.w;
-    // Locals: 5 pc low, 6 TLB byte index, 7 directory byte index then the target's slot, 8 pc high.
+    // Locals: 6 pc low, 7 TLB byte index, 8 directory byte index then the target's slot, 9 pc high.
     const at = f.fn(4, T_I32);
     const leave = (): void => {
+      f.i32(0);
       f.get(0);
+      f.mem(I64_STORE, 3, this.JW + JW_PC_LO * 4);
+      f.i32(0);
       f.i32(EXIT_CHAIN);
+      f.mem(I32_STORE, 2, this.JW + JW_PC_KIND * 4);
+      this.countBlocks(f, 4);
       f.get(1);
-      f.get(4);
-      f.returnCall(frame.exit);
+      f.op(RETURN);
     };
     f.get(0);
     f.op(I32_WRAP_I64);
-    f.set(5);
+    f.set(6);
     f.get(0);
     f.i64(32);
     f.op(I64_SHR_U);
     f.op(I32_WRAP_I64);
-    f.set(8);
+    f.set(9);
     emitChainLookup(f, L, {
-      pcLo: () => f.get(5),
-      pcHi: () => f.get(8),
-      set: () => f.i32((ctx & 7) << TLB_SET_BITS),
-      ctx1: () => f.i32(ctx + 1),
-      tlbIdx: 6,
-      dirIdx: 7,
-      slot: 7,
+      pcLo: () => f.get(6),
+      pcHi: () => f.get(9),
+      set: () => {
+        f.get(5);
+        f.i32(7);
+        f.op(I32_AND);
+        f.i32(TLB_SET_BITS);
+        f.op(I32_SHL);
+      },
+      ctx1: () => {
+        f.get(5);
+        f.i32(1);
+        f.op(I32_ADD);
+      },
+      tlbIdx: 7,
+      dirIdx: 8,
+      slot: 8,
       miss: leave,
     });
     // The target block (n, lim, its page's VA, dB, nb), the blocks run so far counted on.
@@ -1161,7 +1184,7 @@ export class WasmBackend {
     f.op(I64_AND);
     f.get(3);
     f.get(4);
-    f.get(7);
+    f.get(8);
     f.callIndirect(TYPE_BLOCK, true);
     f.op(UNREACHABLE);
     f.endFn(at);
@@ -1234,8 +1257,6 @@ interface RegionFrame {
   /** Function indices of the dispatch and the exit. */
   readonly dispatch: number;
   readonly exit: number;
-  /** Function index of the chain (a control transfer out of the region). */
-  readonly chain: number;
   /** Function index of the block at position 0 in address order (the others follow). */
   readonly blocks: number;
 }
@@ -1288,7 +1309,8 @@ class RegionGen {
     f.get(B_LIM);
     f.get(B_DB);
     f.get(B_NB);
-    f.returnCall(this.frame.chain);
+    f.i32(this.r.ctx);
+    f.returnCall(F_CHAIN);
   }
 
   /** Leave with pc already in the hart (a slow path, a callout or an out-of-line instruction ended the run). */
