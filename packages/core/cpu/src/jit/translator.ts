@@ -376,14 +376,20 @@ export interface Block {
   readonly insns: readonly BlockInsn[];
   /** How it ends. */
   readonly end: BlockEnd;
-  /** Body (JavaScript) without its terminator. */
+  /** In-page successors (byte offsets) for discovery. */
+  readonly succ: readonly number[];
+  /** Its JavaScript code, once the JavaScript backend has generated it (see jsCode). */
+  js: BlockJs | null;
+}
+
+/** A block's code for the JavaScript backend. */
+interface BlockJs {
+  /** Body without its terminator. */
   readonly body: string;
   /** Registers (bit per register) the body keeps in locals. */
   readonly regs: number;
   /** The terminator, given the region's block numbering. */
   readonly term: (link: (target: number, tail?: boolean) => string) => string;
-  /** In-page successors (byte offsets) for discovery. */
-  readonly succ: readonly number[];
 }
 
 /** Translated code for one physical page and context. */
@@ -1023,6 +1029,7 @@ export class BlockTranslator {
     for (let k = 0; k < order.length; k++) {
       const i = order[k]!;
       const b = blocks[i]!;
+      const js = this.jsCode(b);
       const nextNo = k + 1 < order.length ? order[k + 1]! + 1 : -1;
       const link = (target: number, tail = true): string => {
         if (target >= 4096) return "off=0;d=4096;k=0;e=2;break out;";
@@ -1032,7 +1039,7 @@ export class BlockTranslator {
         return `b=${no};continue;`;
       };
       parts.push(
-        `case ${i + 1}:if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${b.body}n+=${b.count};${b.term(link)}`,
+        `case ${i + 1}:if(n>lim-${b.count}){off=${b.off};k=0;e=1;break out;}nb++;${js.body}n+=${b.count};${js.term(link)}`,
       );
     }
     // Only the environment names the blocks use (and those of the prologue, epilogue and shared slow path).
@@ -1040,7 +1047,7 @@ export class BlockTranslator {
     let resumes = 0;
     const body = parts.join("\n").replace(/@R@/g, () => String(blocks.length + 1 + (resumes++ >> 1)));
     let regs = 0;
-    for (const b of blocks) regs |= b.regs;
+    for (const b of blocks) regs |= this.jsCode(b).regs;
     const locals: string[] = [];
     for (let q = 1; q < 32; q++) if (regs & (1 << q)) locals.push(`r${q}l=0`, `r${q}h=0`);
     const used = this.names.filter((nm) => ALWAYS_USED.has(nm) || new RegExp(`\\b${nm}\\b`).test(body));
@@ -1072,7 +1079,9 @@ export class BlockTranslator {
 
   /**
    * Translate the basic block at byte offset `off` of RAM page `page` for
-   * context `ctx`. Stops before `stopAt` blocks' starts (known blocks) so
+   * context `ctx`: its instructions, how it ends and its in-page successors
+   * (the JavaScript backend generates its code from these, see
+   * {@link jsCode}). Stops before `stopAt` blocks' starts (known blocks) so
    * code is not duplicated. Null when the first instruction cannot be
    * translated here (it straddles the page end).
    */
@@ -1086,105 +1095,123 @@ export class BlockTranslator {
   ): Block | null {
     const host = this.host;
     const O = this.op;
-    const out: string[] = [];
     const succ: number[] = [];
     const insns: BlockInsn[] = [];
-    const regs = new RegCache();
-    const body = (): string => out.join("");
-    let term: (link: (t: number, tail?: boolean) => string) => string = () => "";
-    let end: BlockEnd = { kind: "none" };
+    const block = (end: BlockEnd): Block => ({ off, count: insns.length, insns, end, succ, js: null });
     let o = off;
-    let k = 0;
     for (;;) {
+      const k = insns.length;
       if (k > 0 && (k >= max || known.has(o) || o >= 4096 || !pass(o))) {
-        const t = o;
-        term = (link) => link(t);
-        end = { kind: "link", target: t };
-        if (t < 4096) succ.push(t);
-        break;
+        if (o < 4096) succ.push(o);
+        return block({ kind: "link", target: o });
       }
       const a = host.decode(page, o >>> 1);
       if (a === 0) {
         // Straddles the page end: the interpreter runs it.
         if (k === 0) return null;
-        const t = o;
-        term = (link) => link(t);
-        end = { kind: "link", target: t };
-        break;
+        return block({ kind: "link", target: o });
       }
       const b = host.decodedB();
       const len = a & (1 << 24) ? 2 : 4;
       const op = a & 0xff;
-      const g = new InsnGen(a, b, o, len, k, regs);
+      const rd = (a >>> 8) & 63;
       // Sensitive instructions: the strategy's rewrite first.
       if (this.rewriter !== null && this.systemOps[op] === 1) {
-        const bits = this.rawBits(page, o, len);
-        const rw = this.rewriter.rewrite(ctx, bits, len);
+        const rw = this.rewriter.rewrite(ctx, this.rawBits(page, o, len), len);
         if (rw !== undefined) {
           if (rw.kind === "callout") {
             // Never a block start; the block ends before it (see Rewrite).
             if (k === 0) return null;
-            const t = o;
             // The VMM resumes after it (a hypercall, a fence): a likely block start.
             if (o + len < 4096) succ.push(o + len);
-            end = { kind: "link", target: t };
-            return {
-              off,
-              count: k,
-              insns,
-              end,
-              body: body(),
-              regs: regs.used,
-              term: (link) => link(t),
-              succ,
-            };
+            return block({ kind: "link", target: o });
           }
-          k++;
           insns.push({
             a,
             b,
             off: o,
             len,
-            k,
+            k: k + 1,
             inline: rw.callout === undefined ? { code: rw.code } : { code: rw.code, callout: rw.callout },
           });
-          // The VMM emulates it with pc on it and the steps so far counted; it retires it (or traps).
-          const callout = (code: string): string =>
-            `{H.pcLo=vLo|${o};H.pcHi=vHi;H.stepsInRun=n+${k};H.retiredInRun=n+${k - 1};${code};` +
-            `H.jitShort=1;H.resync=true;k=${k};e=3;break out;}`;
-          const code =
-            rw.callout === undefined ? rw.code : rw.code.split("$CALLOUT").join(callout(rw.callout));
-          // Inline code works on the register file: the locals are read again after it.
-          g.markOpaque();
-          out.push(g.finish(`{${code}}if(H.resync){${g.nextPc(k)}}`));
           o += len;
           continue;
         }
       }
-      k++;
-      insns.push({ a, b, off: o, len, k });
+      insns.push({ a, b, off: o, len, k: k + 1 });
       switch (op) {
         case O.JAL: {
-          out.push(g.finish(g.link()));
           const t = o + b;
-          if (t >= 0 && t < 4096) {
-            term = (link) => link(t);
-            end = { kind: "link", target: t };
-            succ.push(t);
-          } else {
-            const far = g.farTarget(b);
-            term = () => far;
-            end = { kind: "far", imm: b };
-          }
-          if (g.rd !== 32 && o + len < 4096) succ.push(o + len); // the return address of a call
-          return { off, count: k, insns, end, body: body(), regs: regs.used, term, succ };
+          const inPage = t >= 0 && t < 4096;
+          if (inPage) succ.push(t);
+          if (rd !== 32 && o + len < 4096) succ.push(o + len); // the return address of a call
+          return block(inPage ? { kind: "link", target: t } : { kind: "far", imm: b });
         }
+        case O.JALR:
+          if (rd !== 32 && o + len < 4096) succ.push(o + len);
+          return block({ kind: "jalr" });
+        case O.BEQ:
+        case O.BNE:
+        case O.BLT:
+        case O.BGE:
+        case O.BLTU:
+        case O.BGEU: {
+          const t = o + b;
+          const f = o + len;
+          const far = !(t >= 0 && t < 4096);
+          if (!far) succ.push(t);
+          if (f < 4096) succ.push(f);
+          return block({ kind: "branch", target: t, far, imm: b, fall: f });
+        }
+        default:
+          // One that always traps or changes mode ends the block.
+          if (this.stopOps[op] === 1) return block({ kind: "none" });
+      }
+      o += len;
+    }
+  }
+
+  /** The JavaScript backend's code of block `b` (see compileJs), generated from its instructions once. */
+  private jsCode(b: Block): BlockJs {
+    if (b.js !== null) return b.js;
+    const O = this.op;
+    const out: string[] = [];
+    const regs = new RegCache();
+    const e = b.end;
+    let term: BlockJs["term"] = () => "";
+    if (e.kind === "link") {
+      const t = e.target;
+      term = (link) => link(t);
+    }
+    for (const i of b.insns) {
+      const { a, off: o, k } = i;
+      const g = new InsnGen(a, i.b, o, i.len, k - 1, regs);
+      if (i.inline !== undefined) {
+        // The VMM emulates it with pc on it and the steps so far counted; it retires it (or traps).
+        const rw = i.inline;
+        const callout = (code: string): string =>
+          `{H.pcLo=vLo|${o};H.pcHi=vHi;H.stepsInRun=n+${k};H.retiredInRun=n+${k - 1};${code};` +
+          `H.jitShort=1;H.resync=true;k=${k};e=3;break out;}`;
+        const code = rw.callout === undefined ? rw.code : rw.code.split("$CALLOUT").join(callout(rw.callout));
+        // Inline code works on the register file: the locals are read again after it.
+        g.markOpaque();
+        out.push(g.finish(`{${code}}if(H.resync){${g.nextPc(k)}}`));
+        continue;
+      }
+      const op = a & 0xff;
+      switch (op) {
+        case O.JAL:
+          out.push(g.finish(g.link()));
+          if (e.kind === "far") {
+            const far = g.farTarget(i.b);
+            term = () => far;
+          }
+          break;
         case O.JALR: {
           const code = g.jalr();
           out.push(g.finish(""));
           term = () => code;
-          if (g.rd !== 32 && o + len < 4096) succ.push(o + len);
-          return { off, count: k, insns, end: { kind: "jalr" }, body: body(), regs: regs.used, term, succ };
+          break;
         }
         case O.BEQ:
         case O.BNE:
@@ -1194,36 +1221,19 @@ export class BlockTranslator {
         case O.BGEU: {
           const cond = g.branchCond(op, O);
           out.push(g.finish(""));
-          const t = o + b;
-          const f = o + len;
-          const far = t >= 0 && t < 4096 ? "" : g.farTarget(b);
-          if (far === "") succ.push(t);
-          if (f < 4096) succ.push(f);
+          if (e.kind !== "branch") break;
+          const far = e.far ? g.farTarget(i.b) : "";
+          const t = e.target;
+          const f = e.fall;
           term = (link) => `if(${cond}){${far || link(t, false)}}${link(f)}`;
-          end = { kind: "branch", target: t, far: far !== "", imm: b, fall: f };
-          return { off, count: k, insns, end, body: body(), regs: regs.used, term, succ };
+          break;
         }
-        default: {
-          const code = this.emitStraight(g, op, O);
-          out.push(g.finish(code));
-          if (this.stopOps[op] === 1) {
-            // Always traps or changes mode: emitStraight ended the block.
-            return {
-              off,
-              count: k,
-              insns,
-              end: { kind: "none" },
-              body: body(),
-              regs: regs.used,
-              term: () => "",
-              succ,
-            };
-          }
-        }
+        default:
+          out.push(g.finish(this.emitStraight(g, op, O)));
       }
-      o += len;
     }
-    return { off, count: k, insns, end, body: body(), regs: regs.used, term, succ };
+    b.js = { body: out.join(""), regs: regs.used, term };
+    return b.js;
   }
 
   /** The raw 32-bit instruction at `off` of RAM page `page` (a compressed one as its 16 bits). */
