@@ -215,13 +215,16 @@ const F_SYS = 2;
 /** The chain (the dispatcher module's, shared by every region: see chainFunction). */
 const F_CHAIN = 3;
 const F_INLINE = 4;
-// The module's own functions, after the imports (base F_INLINE + inline emulations): the in-page
-// dispatch, the exit, the three high-product helpers, then one function per block in address
-// order (each exported, by block number, for its table slot).
-const OWN_DISPATCH = 0;
-const OWN_EXIT = 1;
-const OWN_MULHU = 2;
-const OWN_BLOCKS = 5;
+// The module's own functions, after the imports (base F_INLINE + inline emulations): the exit,
+// the three high-product helpers, then one function per block in address order (each exported,
+// by block number, for its table slot).
+const OWN_EXIT = 0;
+const OWN_MULHU = 1;
+/** The load and store slow paths' calls (see slowFunction), then the exit of a slow path that ended the run. */
+const OWN_LD = 4;
+const OWN_ST = 5;
+const OWN_EXIT_HART = 6;
+const OWN_BLOCKS = 7;
 
 // Exit kinds (JW_PC_KIND).
 /** A control transfer: the dispatcher's loop may chain to the target's region. */
@@ -230,8 +233,6 @@ const EXIT_CHAIN = 0;
 const EXIT_HART = 1;
 /** Back to the hart's dispatcher with the pc in the jit words (the budget, a resync). */
 const EXIT_STOP = 2;
-/** No block of the region at the pc (in the jit words): the dispatcher's loop tries the page's next region. */
-const EXIT_MISS = 3;
 /** Function table slots added at a time. */
 const TABLE_GROWTH = 256;
 
@@ -542,7 +543,7 @@ const OP_TABLE: Record<string, readonly [G, number, number]> = {
 /**
  * Function types of a region's module: 0 block (the table's signature), 1
  * load/store slow path, 2 system, 3 inline emulation, 4 (i64, i64) -> i64,
- * 5 dispatch, 6 exit, 7 chain.
+ * 5 exit, 6 chain, 7 load/store slow path call, 8 exit of a slow path.
  */
 const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   // (n, lim, vb, dB, nb)
@@ -551,20 +552,23 @@ const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32], [T_I32]],
   [[T_I64, T_I64], [T_I64]],
-  // (off, n, lim, vb, dB, nb)
-  [[T_I32, T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   // (pc, kind, n, nb)
   [[T_I64, T_I32, T_I32, T_I32], [T_I32]],
   // (pc, n, lim, dB, nb, ctx)
   [[T_I64, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
+  // (lo, hi, a, offset | k << 12, n, vb)
+  [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I64], [T_I32]],
+  // (n, nb)
+  [[T_I32, T_I32], [T_I32]],
 ];
 const TYPE_BLOCK = 0;
 const TYPE_MUL = 4;
-const TYPE_DISPATCH = 5;
-const TYPE_EXIT = 6;
-const TYPE_CHAIN = 7;
-/** Types of a region's own functions before its blocks (see OWN_DISPATCH). */
-const OWN_TYPES = [TYPE_DISPATCH, TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL] as const;
+const TYPE_EXIT = 5;
+const TYPE_CHAIN = 6;
+const TYPE_SLOW = 7;
+const TYPE_EXIT_HART = 8;
+/** Types of a region's own functions before its blocks (see OWN_EXIT). */
+const OWN_TYPES = [TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL, TYPE_SLOW, TYPE_SLOW, TYPE_EXIT_HART] as const;
 
 /** Write the imports every module starts with: the memory (`e.m`) and the function table (`e.t`), both of no minimum size. */
 function importMemoryAndTable(w: Body): void {
@@ -914,8 +918,8 @@ export class WasmBackend {
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_KIND * 4);
     f.set(12);
-    // Back to the hart unless a control transfer, or a miss after some blocks ran (the target is
-    // looked up afresh), with budget left; a call that ran nothing stopped at the budget.
+    // Back to the hart unless a control transfer with budget left; a call that ran nothing stopped
+    // at the budget.
     f.get(12);
     f.i32(EXIT_HART);
     f.op(I32_EQ);
@@ -1006,16 +1010,14 @@ export class WasmBackend {
    * The region's module, its functions in function-index order after the
    * imports:
    *
-   * - the dispatch: a `br_table` on the offset to a tail call of its
-   *   block's function, or the exit (a miss);
    * - the exit: leaves the pc, how the region left and the blocks run in
    *   the jit words, and returns the steps;
    * - the high-product helpers;
    * - the chain: a control transfer out of the region;
    * - a function per block, in address order, exported by block number (0
    *   based) for its table slot, which ends in a tail call: of the next
-   *   block's function (a chain within the region), of the dispatch (an
-   *   in-page jump through a register), of the chain or of the exit.
+   *   block's function (a chain within the region), of the chain (a jump
+   *   through a register, or out of the region) or of the exit.
    *
    * A function per block, not one for the region: V8 compiles each lazily,
    * at its first call, and optimizes only those that run hot (measured on
@@ -1039,8 +1041,9 @@ export class WasmBackend {
     const frame: RegionFrame = {
       pos,
       mulBase: own + OWN_MULHU,
-      dispatch: own + OWN_DISPATCH,
       exit: own + OWN_EXIT,
+      exitHart: own + OWN_EXIT_HART,
+      slow: own,
       blocks: own + OWN_BLOCKS,
     };
     const w = this.w;
@@ -1079,48 +1082,15 @@ export class WasmBackend {
     w.op(10);
     const code = w.reserve();
     w.uleb(OWN_BLOCKS + order.length);
-    this.dispatchFunction(r, order, frame);
     this.exitFunction();
     mulHelpers(w, frame.mulBase);
+    this.slowFunction(F_LD);
+    this.slowFunction(F_ST);
+    this.exitHartFunction(frame.exit);
     const gen = new RegionGen(this, r, frame, inlines, w);
     for (let p = 0; p < order.length; p++) gen.block(blocks[order[p]!]!, p);
     w.sized(code);
     return w.bytes();
-  }
-
-  /** The dispatch: `(offset, n, lim, vb, dB, nb)`, to the block at the offset or the exit (a miss). */
-  private dispatchFunction(r: Region, order: readonly number[], frame: RegionFrame): void {
-    const f = this.w;
-    const at = f.fn();
-    const miss = f.block();
-    const labels = new Array<number>(order.length);
-    for (let p = order.length - 1; p >= 0; p--) labels[p] = f.block();
-    let maxSlot = 0;
-    for (const b of r.blocks) maxSlot = Math.max(maxSlot, b.off >>> 1);
-    const table: number[] = [];
-    for (let slot = 0; slot <= maxSlot; slot++) {
-      const no = r.idx[slot]!;
-      table.push(no === 0 ? miss : labels[frame.pos[no]!]!);
-    }
-    f.get(0);
-    f.i32(1);
-    f.op(I32_SHR_U);
-    f.brTable(table, miss);
-    for (let p = 0; p < order.length; p++) {
-      f.end(); // the end of label p: a tail call of block p
-      for (let l = 1; l <= 5; l++) f.get(l);
-      f.returnCall(frame.blocks + p);
-    }
-    f.end(); // miss: no block at the offset
-    f.get(3);
-    f.get(0);
-    f.op(I64_EXTEND_I32_U);
-    f.op(I64_ADD);
-    f.i32(EXIT_MISS);
-    f.get(1);
-    f.get(5);
-    f.returnCall(frame.exit);
-    f.endFn(at);
   }
 
   /**
@@ -1205,6 +1175,50 @@ export class WasmBackend {
     f.endFn(at);
   }
 
+  /**
+   * A load or store slow path's call (import `fn`), shared by a module's
+   * loads or stores so each site passes 6 short operands rather than
+   * computing the pc and the steps itself (~11 bytes less per site, ~5% of
+   * a module): `(lo, hi, a, offset | k << 12, n, vb)`, the import's
+   * `(lo, hi, a, pc lo, pc hi, n + k)`.
+   */
+  private slowFunction(fn: number): void {
+    const f = this.w;
+    const at = f.fn();
+    f.get(0);
+    f.get(1);
+    f.get(2);
+    f.get(5);
+    f.op(I32_WRAP_I64);
+    f.get(3);
+    f.i32(4095);
+    f.op(I32_AND);
+    f.op(I32_OR);
+    f.get(5);
+    f.i64(32);
+    f.op(I64_SHR_U);
+    f.op(I32_WRAP_I64);
+    f.get(4);
+    f.get(3);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.op(I32_ADD);
+    f.call(fn);
+    f.endFn(at);
+  }
+
+  /** The exit of a run a slow path ended (the pc is in the hart): `(n, nb)`. */
+  private exitHartFunction(exit: number): void {
+    const f = this.w;
+    const at = f.fn();
+    f.i64(0);
+    f.i32(EXIT_HART);
+    f.get(0);
+    f.get(1);
+    f.returnCall(exit);
+    f.endFn(at);
+  }
+
   /** Add the i32 local `nb` (blocks a region ran) to the jit words' blocks counter. */
   private countBlocks(f: Body, nb: number): void {
     f.i32(0);
@@ -1254,9 +1268,10 @@ interface RegionFrame {
   readonly pos: Int32Array;
   /** Function index of the mulhu helper (mulh, mulhsu follow). */
   readonly mulBase: number;
-  /** Function indices of the dispatch and the exit. */
-  readonly dispatch: number;
+  /** Function index of the exit, of the exit of a slow path, and the base of the slow paths' (own + OWN_LD is the load's). */
   readonly exit: number;
+  readonly exitHart: number;
+  readonly slow: number;
   /** Function index of the block at position 0 in address order (the others follow). */
   readonly blocks: number;
 }
@@ -1316,11 +1331,9 @@ class RegionGen {
   /** Leave with pc already in the hart (a slow path, a callout or an out-of-line instruction ended the run). */
   private exitHart(k: number): void {
     const f = this.f;
-    f.i64(0);
-    f.i32(EXIT_HART);
     this.steps(k);
     f.get(B_NB);
-    f.returnCall(this.frame.exit);
+    f.returnCall(this.frame.exitHart);
   }
 
   /** Push the steps so far plus `k`. */
@@ -1518,24 +1531,9 @@ class RegionGen {
           f.op(I64_ADD);
           this.dst(rd);
         }
-        // Within the page: the dispatch; else the exit, a chain.
-        f.get(L_A);
-        f.i64(-4096);
-        f.op(I64_AND);
-        f.get(B_VB);
-        f.op(I64_EQ);
-        f.if();
-        f.get(L_A);
-        f.op(I32_WRAP_I64);
-        f.i32(4095);
-        f.op(I32_AND);
-        f.get(B_N);
-        f.get(B_LIM);
-        f.get(B_VB);
-        f.get(B_DB);
-        f.get(B_NB);
-        f.returnCall(this.frame.dispatch);
-        f.end();
+        // The chain, whatever the page: the block maps find a block of any region (an in-page
+        // dispatch by br_table cost up to 2048 table entries per region, ~0.75 MB of the boot's
+        // modules, for ~4 M in-page returns).
         f.get(L_A);
         this.chainTo(0);
         return;
@@ -1755,15 +1753,15 @@ class RegionGen {
     f.op(I32_EQZ);
   }
 
-  /** The slow path's arguments: (lo, hi, decode word, pc lo, pc hi, steps). */
+  /** The slow path's arguments (see slowFunction): (lo, hi, decode word, offset | k << 12, n, vb). */
   private slowArgs(i: BlockInsn): void {
     const f = this.f;
     f.get(L_LO);
     f.get(L_HI);
     f.i32(i.a);
-    this.vLo(i.off);
-    this.vHi();
-    this.steps(i.k);
+    f.i32(i.off | (i.k << 12));
+    f.get(B_N);
+    f.get(B_VB);
   }
 
   private load(i: BlockInsn, rd: number, r1: number, opc: number, align: number): void {
@@ -1784,7 +1782,7 @@ class RegionGen {
     }
     f.else();
     this.slowArgs(i);
-    f.call(F_LD);
+    f.call(this.frame.slow + OWN_LD);
     f.if();
     this.exitHart(i.k);
     f.end();
@@ -1809,18 +1807,14 @@ class RegionGen {
     f.tee(L_O);
     f.get(L_B);
     f.mem(opc, align, L.RAM);
-    // A store to the LR reservation's doubleword drops it.
+    // A store to the LR reservation's doubleword drops it. (None is -1: -1 ^ offset has bit 31
+    // set, RAM offsets being below 2^31, so it never matches.)
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_RESV * 4);
-    f.tee(L_T);
     f.get(L_O);
     f.op(I32_XOR);
     f.i32(-8);
     f.op(I32_AND);
-    f.get(L_T);
-    f.i32(31);
-    f.op(I32_SHR_S);
-    f.op(I32_OR);
     f.op(I32_EQZ);
     f.if();
     f.i32(0);
@@ -1829,7 +1823,7 @@ class RegionGen {
     f.end();
     f.else();
     this.slowArgs(i);
-    f.call(F_ST);
+    f.call(this.frame.slow + OWN_ST);
     f.if();
     this.exitHart(i.k);
     f.end();
