@@ -77,7 +77,7 @@ export const ARENA_REGION_SLOTS = 65535;
 /**
  * Pages whose translated blocks other translated code can chain to directly
  * (block maps, 4 KiB each: 4 MiB). A page without one is reached through
- * the hart's dispatcher. Debian's boot keeps ~250 pages translated at once.
+ * the hart's dispatcher. Debian's boot ends with 147 pages translated.
  */
 export const ARENA_BLOCK_MAPS = 1024;
 
