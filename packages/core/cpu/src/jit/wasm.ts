@@ -17,14 +17,15 @@
  * guest instruction) and deoptimized on paths it had not seen. Measurements
  * in the README of @hvkit/binary-translation.
  *
- * The region's entry keeps the JavaScript backend's contract (see compileJs
+ * A block function keeps the JavaScript backend's contract (see compileJs
  * in translator.ts), precise faults and steps counted per block, with the
- * steps so far in and out: `(offset, steps, budget, page VA low, page VA
- * high, TLB set base) -> steps`; it leaves the pc in the jit words unless a
- * slow path or callout left it in the hart, and how it left (JW_PC_KIND).
- * Entries sit in one function table, and the dispatcher's loop (its own
- * module) chains from one region to the next without returning to
- * JavaScript.
+ * steps so far in and out: `(steps, budget, page VA, TLB set base, blocks
+ * run) -> steps`; a run leaves the pc in the jit words unless a slow path
+ * or callout left it in the hart, and how it left (JW_PC_KIND). Every block
+ * function has a slot in one function table and every translated page a
+ * block map (the slot of the block at each offset), so the chain function
+ * and the dispatcher's loop (both in a module of their own) go from any
+ * block to any other without returning to JavaScript.
  */
 import { BLOCK_MAP_BYTES, type WasmArena } from "../memory.js";
 import {
