@@ -72,7 +72,7 @@ import {
 } from "./jit/translator.js";
 import {
   ARENA_BLOCK_MAPS,
-  ARENA_REGION_SLOTS,
+  ARENA_BLOCK_SLOTS,
   arenaStateBytes,
   BLOCK_MAP_BYTES,
   type DeviceBus,
@@ -732,7 +732,7 @@ export class Hart {
                 this.arena.stateOffset + HART_STATE_BYTES,
                 (ARENA_BLOCK_MAPS * BLOCK_MAP_BYTES) / 2,
               ),
-              slots: ARENA_REGION_SLOTS,
+              slots: ARENA_BLOCK_SLOTS,
               directory: new Int32Array(
                 this.arena.memory.buffer,
                 this.arena.stateOffset + HART_STATE_BYTES + ARENA_BLOCK_MAPS * BLOCK_MAP_BYTES,

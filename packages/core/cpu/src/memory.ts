@@ -69,10 +69,11 @@ export interface WasmArena {
 export const HART_STATE_BYTES = 262144;
 
 /**
- * Translated regions a WebAssembly arena can chain between (function table
- * slots): a block map entry holds a slot + 1 in 16 bits.
+ * Function-table slots for translated blocks in a WebAssembly arena: a block
+ * map entry holds a slot in 16 bits, and slot 0 is never used (0 in a map is
+ * no block).
  */
-export const ARENA_REGION_SLOTS = 65535;
+export const ARENA_BLOCK_SLOTS = 65535;
 
 /**
  * Pages whose translated blocks other translated code can chain to directly
@@ -87,8 +88,8 @@ export const BLOCK_MAP_BYTES = 4096;
 /**
  * Bytes of a hart's state area in a {@link WasmArena} for `ramBytes` of RAM:
  * the state ({@link HART_STATE_BYTES}), the translator's block maps
- * ({@link ARENA_BLOCK_MAPS}: for each translated page, which region's
- * function-table slot runs the block at each offset), then its directory (8
+ * ({@link ARENA_BLOCK_MAPS}: for each translated page, the function-table
+ * slot of the block at each offset), then its directory (8
  * bytes per RAM page: the context and the block map of the page's
  * translated code), for chaining between regions.
  */

@@ -571,14 +571,11 @@ const TYPE_EXIT_HART = 8;
 /** Types of a region's own functions before its blocks (see OWN_EXIT). */
 const OWN_TYPES = [TYPE_EXIT, TYPE_MUL, TYPE_MUL, TYPE_MUL, TYPE_SLOW, TYPE_SLOW, TYPE_EXIT_HART] as const;
 
-/** Write the imports every module starts with: the memory (`e.m`) and the function table (`e.t`), both of no minimum size. */
-function importMemoryAndTable(w: Body): void {
+/** Write the import of the memory (`e.m`, no minimum size): every module's first. */
+function importMemory(w: Body): void {
   w.name("e");
   w.name("m");
   w.raw([0x02, 0x00, 0x00]);
-  w.name("e");
-  w.name("t");
-  w.raw([0x01, 0x70, 0x00, 0x00]);
 }
 
 /** Write a function type. */
@@ -812,9 +809,7 @@ export class WasmBackend {
     });
     this.prefix = w.bytes().slice();
     w.reset();
-    w.name("e");
-    w.name("m");
-    w.raw([0x02, 0x00, 0x00]);
+    importMemory(w);
     for (const [field, type] of [
       ["ld", 1],
       ["st", 1],
@@ -879,7 +874,11 @@ export class WasmBackend {
     });
     f.section(2, () => {
       f.op(2);
-      importMemoryAndTable(f);
+      importMemory(f);
+      // The function table (`e.t`, funcref, no minimum size): this module's alone (see module).
+      f.name("e");
+      f.name("t");
+      f.raw([0x01, 0x70, 0x00, 0x00]);
     });
     f.section(3, () => f.raw([2, 1, 2]));
     f.section(7, () => {
@@ -1014,11 +1013,11 @@ export class WasmBackend {
    * - the exit: leaves the pc, how the region left and the blocks run in
    *   the jit words, and returns the steps;
    * - the high-product helpers;
-   * - the chain: a control transfer out of the region;
+   * - the load and store slow paths' calls, and the exit after one;
    * - a function per block, in address order, exported by block number (0
    *   based) for its table slot, which ends in a tail call: of the next
-   *   block's function (a chain within the region), of the chain (a jump
-   *   through a register, or out of the region) or of the exit.
+   *   block's function (a chain within the region), of the chain (import
+   *   `c`: a jump through a register, or out of the region) or of the exit.
    *
    * A function per block, not one for the region: V8 compiles each lazily,
    * at its first call, and optimizes only those that run hot (measured on
@@ -1044,7 +1043,8 @@ export class WasmBackend {
       mulBase: own + OWN_MULHU,
       exit: own + OWN_EXIT,
       exitHart: own + OWN_EXIT_HART,
-      slow: own,
+      loadSlow: own + OWN_LD,
+      storeSlow: own + OWN_ST,
       blocks: own + OWN_BLOCKS,
     };
     const w = this.w;
@@ -1269,10 +1269,12 @@ interface RegionFrame {
   readonly pos: Int32Array;
   /** Function index of the mulhu helper (mulh, mulhsu follow). */
   readonly mulBase: number;
-  /** Function index of the exit, of the exit of a slow path, and the base of the slow paths' (own + OWN_LD is the load's). */
+  /** Function index of the exit and of the exit of a slow path. */
   readonly exit: number;
   readonly exitHart: number;
-  readonly slow: number;
+  /** Function indices of the load and store slow paths' calls (see slowFunction). */
+  readonly loadSlow: number;
+  readonly storeSlow: number;
   /** Function index of the block at position 0 in address order (the others follow). */
   readonly blocks: number;
 }
@@ -1783,7 +1785,7 @@ class RegionGen {
     }
     f.else();
     this.slowArgs(i);
-    f.call(this.frame.slow + OWN_LD);
+    f.call(this.frame.loadSlow);
     f.if();
     this.exitHart(i.k);
     f.end();
@@ -1824,7 +1826,7 @@ class RegionGen {
     f.end();
     f.else();
     this.slowArgs(i);
-    f.call(this.frame.slow + OWN_ST);
+    f.call(this.frame.storeSlow);
     f.if();
     this.exitHart(i.k);
     f.end();
