@@ -406,8 +406,6 @@ export class Region {
   instructions = 0;
   /** The compiled function. */
   fn: RegionFunction = noRegion;
-  /** The function is WebAssembly, run through the dispatcher's loop from its table slot. */
-  wasm = false;
   /** WebAssembly: the table slot of each block's function, by block number - 1; null when none. */
   slots: Int32Array | null = null;
   /** Next region of the same page (another context, or a region of later misses). */
@@ -421,6 +419,11 @@ export class Region {
     /** Translation context. */
     readonly ctx: number,
   ) {}
+
+  /** The blocks are WebAssembly functions (in table slots), run through the dispatcher's loop. */
+  get wasm(): boolean {
+    return this.slots !== null;
+  }
 }
 
 function noRegion(): number {
@@ -1001,10 +1004,7 @@ export class BlockTranslator {
     if (this.wasmBackend !== null) {
       try {
         // (A full table leaves this region to JavaScript.)
-        if (this.wasmBackend.compile(r)) {
-          r.wasm = true;
-          return;
-        }
+        if (this.wasmBackend.compile(r)) return;
       } catch (e) {
         // A module that does not validate is a bug here; a runtime that refuses to compile
         // synchronously (a browser's main thread, for large modules) gets JavaScript from now on.
