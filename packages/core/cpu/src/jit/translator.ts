@@ -408,6 +408,8 @@ export class Region {
   fn: RegionFunction = noRegion;
   /** WebAssembly: the table slot of each block's function, by block number - 1; null when none. */
   slots: Int32Array | null = null;
+  /** WebAssembly: the ids of the inline emulations its blocks call (freed with the region). */
+  inlines: number[] = [];
   /** Next region of the same page (another context, or a region of later misses). */
   next: Region | null = null;
   /** Still in the cache. */

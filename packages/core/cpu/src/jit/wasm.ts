@@ -6,7 +6,9 @@
  * {@link WasmArena}): the registers as native i64 values (each held in a
  * local once read, written through), loads and stores through the TLB
  * arrays to RAM, the slow paths, out-of-line instructions and the
- * strategy's inline emulations as calls of imported JavaScript functions. A
+ * strategy's inline emulations as calls of JavaScript functions (through
+ * forwarders in the dispatcher's module: a region module imports no
+ * function, see WasmBackend.imports). A
  * block goes on to the next by a tail call (`return_call`), so a chain
  * within the page never returns.
  *
@@ -57,7 +59,7 @@ interface WasmApi {
     module: object,
     imports: Record<string, Record<string, unknown>>,
   ) => { readonly exports: Record<string, unknown> };
-  Table: new (descriptor: { element: "anyfunc"; initial: number }) => WasmTable;
+  Table: new (descriptor: { element: "anyfunc"; initial: number; maximum?: number }) => WasmTable;
 }
 
 /** The dispatcher's loop: `(block's table slot, budget, page VA low, VA high, TLB set base, context + 1) -> steps`. */
@@ -209,14 +211,18 @@ const L_B = 11;
 /** The first register local (registers get locals in the order a block first uses them). */
 const L_REGS = 12;
 
-// Imported functions, then the module's own.
-const F_LD = 0;
-const F_ST = 1;
-const F_SYS = 2;
-/** The chain (the dispatcher module's, shared by every region: see chainFunction). */
-const F_CHAIN = 3;
-const F_INLINE = 4;
-// The module's own functions, after the imports (base F_INLINE + inline emulations): the exit,
+// The dispatcher module's functions a region calls, by index in the table of them it imports (`e.f`,
+// see WasmBackend.imports): the load and store slow paths, the system path (forwarders to the
+// hart's), the chain, and the inline emulations' call `(id, vLo, vHi, n)` (see inlineCall).
+const K_LD = 0;
+const K_ST = 1;
+const K_SYS = 2;
+/** The chain (shared by every region: see chainFunction). */
+const K_CHAIN = 3;
+const K_INLINE = 4;
+/** Entries of the table of the dispatcher's functions. */
+const K_ENTRIES = 5;
+// A region module imports no functions. Its own: the exit,
 // the three high-product helpers, then one function per block in address order (each exported,
 // by block number, for its table slot).
 const OWN_EXIT = 0;
@@ -551,7 +557,8 @@ const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32, T_I64, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]],
-  [[T_I32, T_I32, T_I32], [T_I32]],
+  // (inline emulation id, vLo, vHi, n)
+  [[T_I32, T_I32, T_I32, T_I32], [T_I32]],
   [[T_I64, T_I64], [T_I64]],
   // (pc, kind, n, nb)
   [[T_I64, T_I32, T_I32, T_I32], [T_I32]],
@@ -563,6 +570,9 @@ const TYPES: readonly (readonly [readonly number[], readonly number[]])[] = [
   [[T_I32, T_I32], [T_I32]],
 ];
 const TYPE_BLOCK = 0;
+const TYPE_LD_ST = 1;
+const TYPE_SYS = 2;
+const TYPE_INLINE = 3;
 const TYPE_MUL = 4;
 const TYPE_EXIT = 5;
 const TYPE_CHAIN = 6;
@@ -760,7 +770,18 @@ export class WasmBackend {
   private readonly JW: number;
   private readonly RAM: number;
   private readonly tlb: Record<(typeof TLB_ARRAYS)[number], number>;
-  private readonly imports: Record<string, unknown>;
+  /**
+   * A region module's imports: the memory and the dispatcher module's
+   * functions, never JavaScript's. (V8 compiles a wrapper for each
+   * JavaScript import's signature in every module that imports one, with
+   * its optimizing compiler: ~0.5 ms per module, most of the time compiling
+   * a region took. The dispatcher's module imports the hart's slow paths and
+   * the inline emulations' call once, and forwards to them.)
+   */
+  private readonly imports: Record<string, Record<string, unknown>>;
+  /** The inline emulations of live regions, by id (see inlineCall); null where free. */
+  private readonly inlineFns: (InlineEmulation | null)[] = [null];
+  private readonly freeInlines: number[] = [];
   /** The function table: a slot per live region. */
   private readonly table: WasmTable;
   private readonly freeSlots: number[] = [];
@@ -772,7 +793,7 @@ export class WasmBackend {
   private readonly w = new Body();
   /** The start of every region's module: the header and the type section. */
   private readonly prefix: Uint8Array;
-  /** The imports every region's module starts with (memory, table, slow paths, system path). */
+  /** The import section's entries of every region's module: the memory and the table of the dispatcher's functions. */
   private readonly fixedImports: Uint8Array;
 
   constructor(api: WasmApi, host: WasmHost) {
@@ -795,11 +816,26 @@ export class WasmBackend {
     });
     this.tlb = tlb;
     this.table = new api.Table({ element: "anyfunc", initial: TABLE_GROWTH });
+    const inlineFns = this.inlineFns;
     const d = new api.Instance(new api.Module(this.dispatcherModule()), {
-      e: { m: host.arena.memory, t: this.table },
+      e: {
+        m: host.arena.memory,
+        t: this.table,
+        ld: host.load,
+        st: host.store,
+        sys: host.system,
+        in: (id: number, vLo: number, vHi: number, n: number): number => inlineFns[id]!(vLo, vHi, n),
+      },
     });
     this.dispatch = d.exports.d as WasmDispatch;
-    this.imports = { m: host.arena.memory, ld: host.load, st: host.store, sys: host.system, c: d.exports.c };
+    const x = d.exports;
+    const fns = new api.Table({ element: "anyfunc", initial: K_ENTRIES, maximum: K_ENTRIES });
+    fns.set(K_LD, x.ld);
+    fns.set(K_ST, x.st);
+    fns.set(K_SYS, x.sys);
+    fns.set(K_CHAIN, x.c);
+    fns.set(K_INLINE, x.in);
+    this.imports = { e: { m: host.arena.memory, f: fns } };
     const w = this.w;
     w.reset();
     w.raw(WASM_HEADER);
@@ -810,17 +846,10 @@ export class WasmBackend {
     this.prefix = w.bytes().slice();
     w.reset();
     importMemory(w);
-    for (const [field, type] of [
-      ["ld", 1],
-      ["st", 1],
-      ["sys", 2],
-      ["c", TYPE_CHAIN],
-    ] as const) {
-      w.name("e");
-      w.name(field);
-      w.op(0x00);
-      w.op(type);
-    }
+    // The table of the dispatcher's functions (`e.f`, funcref, exactly K_ENTRIES).
+    w.name("e");
+    w.name("f");
+    w.raw([0x01, 0x70, 0x01, K_ENTRIES, K_ENTRIES]);
     this.fixedImports = w.bytes().slice();
   }
 
@@ -838,6 +867,11 @@ export class WasmBackend {
 
   /** Region `r` left the cache: free its blocks' slots (the block maps no longer name them). */
   release(r: Region): void {
+    for (const id of r.inlines) {
+      this.inlineFns[id] = null;
+      this.freeInlines.push(id);
+    }
+    r.inlines = [];
     const slots = r.slots;
     if (slots === null) return;
     for (const slot of slots) {
@@ -866,31 +900,53 @@ export class WasmBackend {
     const f = this.w;
     f.reset();
     f.raw(WASM_HEADER);
+    // Types: 0 a block, 1 the loop (and the load and store slow paths: six i32 to i32), 2 the chain,
+    // 3 the system path, 4 the inline emulations' call.
     f.section(1, () => {
-      f.op(3);
+      f.op(5);
       typeEntry(f, TYPES[TYPE_BLOCK]!);
-      typeEntry(f, [[T_I32, T_I32, T_I32, T_I32, T_I32, T_I32], [T_I32]]);
+      typeEntry(f, TYPES[TYPE_LD_ST]!);
       typeEntry(f, TYPES[TYPE_CHAIN]!);
+      typeEntry(f, TYPES[TYPE_SYS]!);
+      typeEntry(f, TYPES[TYPE_INLINE]!);
     });
+    const forwards = [
+      ["ld", 1],
+      ["st", 1],
+      ["sys", 3],
+      ["in", 4],
+    ] as const;
     f.section(2, () => {
-      f.op(2);
+      f.op(2 + forwards.length);
       importMemory(f);
       // The function table (`e.t`, funcref, no minimum size): this module's alone (see module).
       f.name("e");
       f.name("t");
       f.raw([0x01, 0x70, 0x00, 0x00]);
+      for (const [field, type] of forwards) {
+        f.name("e");
+        f.name(field);
+        f.op(0x00);
+        f.op(type);
+      }
     });
-    f.section(3, () => f.raw([2, 1, 2]));
+    // The loop, the chain, then a forwarder per JavaScript import.
+    const own = forwards.length;
+    f.section(3, () => f.raw([2 + forwards.length, 1, 2, ...forwards.map(([, type]) => type)]));
     f.section(7, () => {
-      f.op(2);
+      f.op(2 + forwards.length);
       f.name("d");
-      f.raw([0x00, 0]);
+      f.raw([0x00, own]);
       f.name("c");
-      f.raw([0x00, 1]);
+      f.raw([0x00, own + 1]);
+      forwards.forEach(([field], i) => {
+        f.name(field);
+        f.raw([0x00, own + 2 + i]);
+      });
     });
     f.op(10);
     const code = f.reserve();
-    f.op(2);
+    f.op(2 + forwards.length);
     // Params: 0 slot, 1 lim, 2 vLo, 3 vHi, 4 dB, 5 ctx1.
     // Locals: 6 n, 7 r (the last call's steps), 8 pcLo, 9 pcHi, 10 TLB index, 11 directory index,
     // 12 kind, 13 n after.
@@ -976,6 +1032,13 @@ export class WasmBackend {
     f.op(UNREACHABLE);
     f.endFn(at);
     this.chainFunction(f);
+    forwards.forEach(([, type], i) => {
+      const fwd = f.fn();
+      const params = type === 1 ? 6 : type === 3 ? 5 : 4;
+      for (let p = 0; p < params; p++) f.get(p);
+      f.call(i);
+      f.endFn(fwd);
+    });
     f.sized(code);
     return f.bytes();
   }
@@ -986,13 +1049,15 @@ export class WasmBackend {
    * full; throws if the runtime refuses the module.
    */
   compile(r: Region): boolean {
-    const inlines: unknown[] = [];
-    const bytes = this.module(r, inlines);
-    const imports: Record<string, unknown> = { ...this.imports };
-    inlines.forEach((f, i) => {
-      imports[`i${i}`] = f;
-    });
-    const exports = new this.api.Instance(new this.api.Module(bytes), { e: imports }).exports;
+    const inlines: number[] = [];
+    r.inlines = inlines;
+    let exports: Record<string, unknown>;
+    try {
+      exports = new this.api.Instance(new this.api.Module(this.module(r, inlines)), this.imports).exports;
+    } catch (e) {
+      this.release(r);
+      throw e;
+    }
     const slots = new Int32Array(r.blocks.length);
     r.slots = slots;
     for (let i = 0; i < slots.length; i++) {
@@ -1007,8 +1072,8 @@ export class WasmBackend {
   }
 
   /**
-   * The region's module, its functions in function-index order after the
-   * imports:
+   * The region's module (imports: the memory and the table of the
+   * dispatcher's functions, `K_*`), its functions in function-index order:
    *
    * - the exit: leaves the pc, how the region left and the blocks run in
    *   the jit words, and returns the steps;
@@ -1016,22 +1081,19 @@ export class WasmBackend {
    * - the load and store slow paths' calls, and the exit after one;
    * - a function per block, in address order, exported by block number (0
    *   based) for its table slot, which ends in a tail call: of the next
-   *   block's function (a chain within the region), of the chain (import
-   *   `c`: a jump through a register, or out of the region) or of the exit.
+   *   block's function (a chain within the region), of the chain (entry
+   *   K_CHAIN: a jump through a register, or out of the region) or of the exit.
    *
    * A function per block, not one for the region: V8 compiles each lazily,
    * at its first call, and optimizes only those that run hot (measured on
    * Debian's boot: optimizing whole regions took ~90 us of background CPU
    * per guest instruction, ~5 s in all, for code mostly lukewarm). A block
-   * that branches to itself loops inside its function. The inline
-   * emulations the blocks call are pushed on `inlines` (import `i<n>`).
+   * that branches to itself loops inside its function. The ids of the
+   * inline emulations the blocks call are pushed on `inlines`.
    */
-  private module(r: Region, inlines: unknown[]): Uint8Array {
+  private module(r: Region, inlines: number[]): Uint8Array {
     const blocks = r.blocks;
-    let inlineCount = 0;
-    for (const b of blocks) for (const i of b.insns) if (i.inline !== undefined) inlineCount++;
-    const own = F_INLINE + inlineCount;
-    // Address order: position p's function is own + OWN_BLOCKS + p.
+    // Address order: position p's function is OWN_BLOCKS + p.
     const order = blocks.map((_, i) => i).sort((a, b) => blocks[a]!.off - blocks[b]!.off);
     /** Position in `order` of the block numbered `no` (1-based), by block number. */
     const pos = new Int32Array(blocks.length + 1);
@@ -1040,29 +1102,23 @@ export class WasmBackend {
     });
     const frame: RegionFrame = {
       pos,
-      mulBase: own + OWN_MULHU,
-      exit: own + OWN_EXIT,
-      exitHart: own + OWN_EXIT_HART,
-      loadSlow: own + OWN_LD,
-      storeSlow: own + OWN_ST,
-      blocks: own + OWN_BLOCKS,
+      mulBase: OWN_MULHU,
+      exit: OWN_EXIT,
+      exitHart: OWN_EXIT_HART,
+      loadSlow: OWN_LD,
+      storeSlow: OWN_ST,
+      blocks: OWN_BLOCKS,
     };
     const w = this.w;
     w.reset();
     w.raw(this.prefix);
-    // Imports: the memory, the slow paths, the system path, the chain, the inline emulations. (Not
-    // the function table: V8 initializes an instance's view of an imported table entry by entry, and
-    // updates every importer's at each table.set, ~3% of the boot's main thread with all regions
-    // importing it.)
+    // Imports: the memory and the table of the dispatcher's functions. (Not the function table of
+    // the blocks: V8 initializes an instance's view of an imported table entry by entry, and updates
+    // every importer's at each table.set, ~3% of the boot's main thread with all regions importing
+    // it. The table of the dispatcher's functions is never set after it is made.)
     w.section(2, () => {
-      w.uleb(5 + inlineCount);
+      w.op(2);
       w.raw(this.fixedImports);
-      for (let i = 0; i < inlineCount; i++) {
-        w.name("e");
-        w.name(`i${i}`);
-        w.op(0x00);
-        w.op(3);
-      }
     });
     // Function types.
     w.section(3, () => {
@@ -1085,8 +1141,8 @@ export class WasmBackend {
     w.uleb(OWN_BLOCKS + order.length);
     this.exitFunction();
     mulHelpers(w, frame.mulBase);
-    this.slowFunction(F_LD);
-    this.slowFunction(F_ST);
+    this.slowFunction(K_LD, TYPE_LD_ST);
+    this.slowFunction(K_ST, TYPE_LD_ST);
     this.exitHartFunction(frame.exit);
     const gen = new RegionGen(this, r, frame, inlines, w);
     for (let p = 0; p < order.length; p++) gen.block(blocks[order[p]!]!, p);
@@ -1177,13 +1233,13 @@ export class WasmBackend {
   }
 
   /**
-   * A load or store slow path's call (import `fn`), shared by a module's
+   * A load or store slow path's call (entry `k` of the dispatcher's functions), shared by a module's
    * loads or stores so each site passes 6 short operands rather than
    * computing the pc and the steps itself (~11 bytes less per site, ~5% of
    * a module): `(lo, hi, a, offset | k << 12, n, vb)`, the import's
    * `(lo, hi, a, pc lo, pc hi, n + k)`.
    */
-  private slowFunction(fn: number): void {
+  private slowFunction(k: number, type: number): void {
     const f = this.w;
     const at = f.fn();
     f.get(0);
@@ -1204,7 +1260,8 @@ export class WasmBackend {
     f.i32(12);
     f.op(I32_SHR_U);
     f.op(I32_ADD);
-    f.call(fn);
+    f.i32(k);
+    f.callIndirect(type, false);
     f.endFn(at);
   }
 
@@ -1246,8 +1303,22 @@ export class WasmBackend {
     };
   }
 
-  /** Internal (RegionGen): the inline emulation `insn` as a JavaScript function (vLo, vHi, n) -> 0 go on, 1 resync, 2 callout. */
-  inlineFunction(insn: BlockInsn): unknown {
+  /**
+   * Internal (RegionGen): compile the inline emulation `insn` and return its
+   * id, the first operand of the inline emulations' call (import `in`).
+   */
+  inlineCall(insn: BlockInsn): number {
+    const fn = this.inlineFunction(insn);
+    let id = this.freeInlines.pop();
+    if (id === undefined) {
+      id = this.inlineFns.length;
+      this.inlineFns.push(fn);
+    } else this.inlineFns[id] = fn;
+    return id;
+  }
+
+  /** The inline emulation `insn` as a JavaScript function (vLo, vHi, n) -> 0 go on, 1 resync, 2 callout. */
+  private inlineFunction(insn: BlockInsn): InlineEmulation {
     const rw = insn.inline!;
     const o = insn.off;
     const k = insn.k;
@@ -1259,9 +1330,12 @@ export class WasmBackend {
           "H.jitShort=1;H.resync=true;return 2;}";
     const code = rw.code.split("$CALLOUT").join(callout);
     const src = `"use strict";return function inline_${o}(vLo,vHi,n){{${code}}return H.resync?1:0;};`;
-    return new Function(...this.host.envNames, src)(...this.host.envValues);
+    return new Function(...this.host.envNames, src)(...this.host.envValues) as InlineEmulation;
   }
 }
+
+/** A compiled inline emulation: (page VA low, high, steps) -> 0 go on, 1 resync, 2 callout. */
+type InlineEmulation = (vLo: number, vHi: number, n: number) => number;
 
 /** The numbering of a region's functions (see WasmBackend.functions). */
 interface RegionFrame {
@@ -1297,7 +1371,8 @@ class RegionGen {
     private readonly be: WasmBackend,
     private readonly r: Region,
     private readonly frame: RegionFrame,
-    private readonly inlines: unknown[],
+    /** Ids of the inline emulations the region calls (see WasmBackend.inlineCall). */
+    private readonly inlines: number[],
     w: Body,
   ) {
     this.L = be.layout;
@@ -1328,7 +1403,8 @@ class RegionGen {
     f.get(B_DB);
     f.get(B_NB);
     f.i32(this.r.ctx);
-    f.returnCall(F_CHAIN);
+    f.i32(K_CHAIN);
+    f.callIndirect(TYPE_CHAIN, true);
   }
 
   /** Leave with pc already in the hart (a slow path, a callout or an out-of-line instruction ended the run). */
@@ -1841,7 +1917,8 @@ class RegionGen {
     this.vLo(i.off);
     this.vHi();
     this.steps(i.k);
-    f.call(F_SYS);
+    f.i32(K_SYS);
+    f.callIndirect(TYPE_SYS, false);
     f.if();
     this.exitHart(i.k);
     f.end();
@@ -1854,12 +1931,14 @@ class RegionGen {
   /** A sensitive instruction the strategy emulates inline: a call of its code, compiled as JavaScript. */
   private inline(i: BlockInsn): void {
     const f = this.f;
-    const n = this.inlines.length;
-    this.inlines.push(this.be.inlineFunction(i));
+    const id = this.be.inlineCall(i);
+    this.inlines.push(id);
+    f.i32(id);
     this.vLo(0);
     this.vHi();
     f.get(B_N);
-    f.call(F_INLINE + n);
+    f.i32(K_INLINE);
+    f.callIndirect(TYPE_INLINE, false);
     f.tee(L_T);
     f.if();
     f.get(L_T);
