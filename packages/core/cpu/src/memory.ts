@@ -65,7 +65,7 @@ export interface WasmArena {
   readonly stateOffset: number;
 }
 
-/** Bytes of hart state (registers, translated code's exit words, TLBs) at the start of the state area. */
+/** Bytes of hart state (registers, translated code's exit words, TLBs, the jump cache) at the start of the state area. */
 export const HART_STATE_BYTES = 262144;
 
 /**

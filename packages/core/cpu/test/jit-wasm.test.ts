@@ -31,8 +31,34 @@ far:
   ret
 `;
 
-function run(engine: "interpreter" | "translator", blockMaps = true) {
-  const { bytes, entry } = assemble(SOURCE, { base: BigInt(BARE_RAM_BASE) });
+// The same call, to a function rewritten halfway (with fence.i): chains to it, the jump cache's
+// among them, must reach the new code (its old block is gone, and its table slot may be reused).
+const REWRITE = `
+_start:
+  li s0, 3000
+  li s1, 0
+1:
+  call far
+  add s1, s1, a0
+  addi s0, s0, -1
+  li t0, 1500
+  bne s0, t0, 2f
+  la t1, far
+  li t2, 0x00700513
+  sw t2, 0(t1)
+  fence.i
+2:
+  bnez s0, 1b
+3:
+  j 3b
+.balign 4096
+far:
+  .word 0x00100513
+  ret
+`;
+
+function run(engine: "interpreter" | "translator", blockMaps = true, source = SOURCE) {
+  const { bytes, entry } = assemble(source, { base: BigInt(BARE_RAM_BASE) });
   const m = new BareMachine({
     engine,
     translation: { threshold: 0, missThreshold: 1, profileSteps: 0, discovery: "static" },
@@ -43,7 +69,7 @@ function run(engine: "interpreter" | "translator", blockMaps = true) {
   }
   m.ram.set(bytes, 0);
   m.hart.setPc(BigInt(entry));
-  for (let i = 0; i < 40; i++) m.hart.run(1000);
+  for (let i = 0; i < 60; i++) m.hart.run(1000);
   // x0..x31 (the sink after them takes writes to x0: not architectural).
   return {
     x: Array.from(m.hart.x.subarray(0, 64)),
@@ -77,5 +103,17 @@ describe("WebAssembly backend: the dispatcher loop", () => {
     expect(s.steps).toBeGreaterThan(30_000);
     // Every transfer between the pages (2000 calls, 2000 returns) goes back to the hart's dispatcher.
     expect(s.hits).toBeGreaterThanOrEqual(4000);
+  });
+
+  it("reaches a function's new code after it is rewritten between chained calls", () => {
+    const ref = run("interpreter", true, REWRITE);
+    const t = run("translator", true, REWRITE);
+    expect(t.x).toEqual(ref.x);
+    expect(t.pc).toBe(ref.pc);
+    // s1 (x9): 1500 calls returned 1 (addi a0, x0, 1), 1500 returned 7.
+    expect(ref.x[18]).toBe(1500 + 1500 * 7);
+    const s = t.stats!;
+    expect(s.invalidations).toBeGreaterThanOrEqual(1);
+    expect(s.hits * 20).toBeLessThan(s.blocksExecuted);
   });
 });

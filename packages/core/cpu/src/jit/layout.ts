@@ -60,7 +60,26 @@ export function tlbOffset(k: number, entries: number): number {
   return ST_TLB + k * entries * 4;
 }
 
+/**
+ * The jump cache of translated code (WebAssembly), after the TLB arrays:
+ * {@link JC_ENTRIES} entries of 16 bytes, direct-mapped by pc, each a
+ * target pc (64-bit), the physical page offset of its fetch TLB entry or'ed
+ * with the context + 1, and the table slot of the block there (0: empty).
+ * The chain looks a target up here after its fetch TLB check, instead of in
+ * the directory and the page's block map (two dependent loads that miss
+ * the cache). An entry holds while the fetch TLB maps the pc to the same
+ * physical page, so only a change of translations empties the cache (see
+ * the translator's retire).
+ */
+export const JC_ENTRIES = 2048;
+export const JC_ENTRY_BYTES = 16;
+
+/** Byte offset of the jump cache in the state block for `entries` TLB entries per array. */
+export function jumpCacheOffset(entries: number): number {
+  return (tlbOffset(TLB_ARRAYS.length, entries) + 15) & ~15;
+}
+
 /** Bytes of the state block for `entries` TLB entries per array. */
 export function stateBytes(entries: number): number {
-  return tlbOffset(TLB_ARRAYS.length, entries);
+  return jumpCacheOffset(entries) + JC_ENTRIES * JC_ENTRY_BYTES;
 }

@@ -31,11 +31,14 @@
  */
 import { BLOCK_MAP_BYTES, type WasmArena } from "../memory.js";
 import {
+  JC_ENTRIES,
+  JC_ENTRY_BYTES,
   JW_BLOCKS_LO,
   JW_PC_HI,
   JW_PC_KIND,
   JW_PC_LO,
   JW_RESV,
+  jumpCacheOffset,
   ST_JW,
   ST_X,
   TLB_ARRAYS,
@@ -698,6 +701,11 @@ interface ChainLookup {
   readonly slot: number;
   /** Leave (return or tail-call): the target's page is not in the TLB, or has no block there for the context. */
   miss(): void;
+  /**
+   * The jump cache (see JC_ENTRIES), if the lookup uses it: `idx` an i32
+   * local for the entry's byte index, `pc` pushes the target pc as an i64.
+   */
+  readonly jc?: { readonly idx: number; pc(): void };
 }
 
 /**
@@ -708,6 +716,7 @@ interface ChainLookup {
  * through with the table slot of the region that has the block in `slot`.
  */
 function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): void {
+  const found = f.block();
   o.pcLo();
   f.i32(12);
   f.op(I32_SHR_U);
@@ -731,6 +740,35 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
   f.if();
   o.miss();
   f.end();
+  const jc = o.jc;
+  if (jc !== undefined) {
+    // The entry of pc holds its slot if it names the same pc, physical page and context.
+    o.pcLo();
+    f.i32(1);
+    f.op(I32_SHR_U);
+    f.i32(JC_ENTRIES - 1);
+    f.op(I32_AND);
+    f.i32(4);
+    f.op(I32_SHL);
+    f.tee(jc.idx);
+    f.mem(I64_LOAD, 3, L.JC);
+    jc.pc();
+    f.op(I64_EQ);
+    f.get(jc.idx);
+    f.mem(I32_LOAD, 2, L.JC + 8);
+    f.get(o.tlbIdx);
+    f.mem(I32_LOAD, 2, L.tlb.ioff);
+    o.ctx1();
+    f.op(I32_OR);
+    f.op(I32_EQ);
+    f.op(I32_AND);
+    f.if();
+    f.get(jc.idx);
+    f.mem(I32_LOAD, 2, L.JC + 12);
+    f.set(o.slot);
+    f.br(found);
+    f.end();
+  }
   f.get(o.tlbIdx);
   f.mem(I32_LOAD, 2, L.tlb.ioff);
   f.i32(12);
@@ -756,6 +794,21 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
   f.if();
   o.miss();
   f.end();
+  if (jc !== undefined) {
+    f.get(jc.idx);
+    jc.pc();
+    f.mem(I64_STORE, 3, L.JC);
+    f.get(jc.idx);
+    f.get(o.tlbIdx);
+    f.mem(I32_LOAD, 2, L.tlb.ioff);
+    o.ctx1();
+    f.op(I32_OR);
+    f.mem(I32_STORE, 2, L.JC + 8);
+    f.get(jc.idx);
+    f.get(o.slot);
+    f.mem(I32_STORE, 2, L.JC + 12);
+  }
+  f.end();
 }
 
 /** The WebAssembly backend of one hart's translator. */
@@ -768,7 +821,10 @@ export class WasmBackend {
   /** Byte addresses in the memory. */
   private readonly X: number;
   private readonly JW: number;
+  private readonly JC: number;
   private readonly RAM: number;
+  /** The jump cache (emptied whenever a region leaves the cache). */
+  private readonly jumpCache: Int32Array;
   private readonly tlb: Record<(typeof TLB_ARRAYS)[number], number>;
   /**
    * A region module's imports: the memory and the dispatcher module's
@@ -809,6 +865,10 @@ export class WasmBackend {
     const s = host.arena.stateOffset;
     this.X = s + ST_X;
     this.JW = s + ST_JW;
+    this.JC = s + jumpCacheOffset(host.tlbEntries);
+    // (Entries an earlier translator on this arena left would name another table's slots.)
+    this.jumpCache = new Int32Array(host.arena.memory.buffer, this.JC, (JC_ENTRIES * JC_ENTRY_BYTES) / 4);
+    this.jumpCache.fill(0);
     this.RAM = host.ramOffset;
     const tlb = {} as Record<(typeof TLB_ARRAYS)[number], number>;
     TLB_ARRAYS.forEach((name, k) => {
@@ -874,6 +934,8 @@ export class WasmBackend {
     r.inlines = [];
     const slots = r.slots;
     if (slots === null) return;
+    // The jump cache may name its slots (and they may be reused).
+    this.jumpCache.fill(0);
     for (const slot of slots) {
       if (slot < 0) continue;
       this.table.set(slot, null);
@@ -1162,8 +1224,9 @@ export class WasmBackend {
    */
   private chainFunction(f: Body): void {
     const L = this.layout;
-    // Locals: 6 pc low, 7 TLB byte index, 8 directory byte index then the target's slot, 9 pc high.
-    const at = f.fn(4, T_I32);
+    // Locals: 6 pc low, 7 TLB byte index, 8 directory byte index then the target's slot, 9 pc high,
+    // 10 jump cache byte index.
+    const at = f.fn(5, T_I32);
     const leave = (): void => {
       f.i32(0);
       f.get(0);
@@ -1202,6 +1265,7 @@ export class WasmBackend {
       dirIdx: 8,
       slot: 8,
       miss: leave,
+      jc: { idx: 10, pc: () => f.get(0) },
     });
     // The target block (n, lim, its page's VA, dB, nb), the blocks run so far counted on.
     f.get(1);
@@ -1293,6 +1357,7 @@ export class WasmBackend {
     return {
       X: this.X,
       JW: this.JW,
+      JC: this.JC,
       DIR: this.host.directory.byteOffset,
       RAM: this.RAM,
       tlb: this.tlb,
