@@ -2,7 +2,8 @@
  * Hotness: the translated engine's dispatcher credits each physical page
  * with the steps the interpreter ran on it, wherever the stretch started, so
  * a loop entered from another page makes its own page hot; an entry into the
- * interpreter counts for a few steps more (its round trip).
+ * interpreter counts for a few steps more (its round trip). With the
+ * WebAssembly backend, a page's heat halves every 2^20 guest steps.
  */
 import { assemble } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
@@ -44,5 +45,26 @@ describe("translator hotness", () => {
     expect(heat[0]! + heat[1]!).toBe(50_000 + ENTRY_STEPS);
     expect(m.hart.instret).toBe(50_000);
     expect(m.hart.translator!.stats.steps).toBe(0);
+  });
+
+  it("halves a page's heat every 2^20 guest steps (WebAssembly backend)", () => {
+    const { bytes, entry } = assemble(SOURCE, { base: BigInt(BARE_RAM_BASE) });
+    const m = new BareMachine({ engine: "translator", translation: { threshold: 0xffff } });
+    expect(m.hart.translator!.backend).toBe("wasm");
+    m.ram.set(bytes, 0);
+    m.hart.setPc(BigInt(entry));
+    // The ten calls are over after ~2,050 steps; page 0 spins from then on.
+    m.hart.run(50_000);
+    const heat = m.hart.translator!.heat;
+    const far = 10 * (1 + 2 * 100 + 1);
+    expect(heat[1]).toBe(far);
+    // Page 1 is brought up to date when next credited: run it again past three epochs.
+    m.hart.run(3 * 2 ** 20);
+    m.hart.setPc(BigInt(entry));
+    m.hart.run(2_100);
+    // Three halvings of the first ten calls' steps, then the ten calls since.
+    expect(heat[1]).toBe(far / 8 + far);
+    // Page 0's heat is what the last epochs left of its spinning: under two epochs' steps.
+    expect(heat[0]!).toBeLessThan(2 * 2 ** 20);
   });
 });

@@ -74,7 +74,8 @@ export interface TranslationOptions {
    * {@link SAMPLE_STEPS}, before the page's code is profiled for
    * translation; 0 translates at the first visit. Cold code stays with the
    * interpreter: only code that runs long repays its translation. Default
-   * 256 with the WebAssembly backend, {@link DEFAULT_HOT_THRESHOLD} with the
+   * 32 with the WebAssembly backend (whose pages' heat also decays, halving
+   * every 2^20 guest steps), {@link DEFAULT_HOT_THRESHOLD} with the
    * JavaScript one (V8 runs freshly generated JavaScript unoptimized, ~10
    * MIPS measured here against ~100 for the interpreter, until it has
    * compiled it).
@@ -168,7 +169,25 @@ const HOT_MIN = 1024;
  * K). Code below ~256 K interpreted steps per page did not repay its
  * translation (building, compiling and the profile that chose it).
  */
-const WASM_HOT_THRESHOLD = 256;
+const WASM_HOT_THRESHOLD = 32;
+/**
+ * The WebAssembly backend's heat decay: a page's heat halves every 2^20
+ * guest steps (translated or interpreted), so a page gets hot by running
+ * often lately, not by collecting steps over the whole run. On Debian's
+ * boot, 1,262 pages run ~17 K interpreted steps each, now and then, and
+ * the 147 pages worth translating each ran ~290 K steps interpreted first
+ * (the threshold and the profile): 44.5 M of the boot's 76.9 M interpreted
+ * steps. Counted on the boot (interpreted steps, instructions translated),
+ * threshold 256 without decay: 76.9 M, 48.3 K; 64: 48.6 M, 69.2 K; with
+ * decay, 128 every 8 M steps: 78.8 M, 38.9 K; 64 / 4 M: 69.9 M, 45.8 K;
+ * 32 / 1 M: 68.6 M, 45.1 K; 24 / 1.5 M: 52.0 M, 57.0 K; 16 / 0.5 M: 57.7
+ * M, 53.3 K; 16 / 2 M: 46.4 M, 64.3 K. 32 / 1 M interprets and translates
+ * less than no decay at 256; timed in four rounds of boots run in turn
+ * (`pnpm bench:boot-cpu`, load 1.3-2.2, BOOT-OK): 5.27-6.93 s against
+ * 5.76-7.13 s without decay, and ahead of 24 / 1.5 M (5.29-6.24 s) and
+ * 16 / 0.5 M (5.07-6.45 s).
+ */
+const WASM_HEAT_EPOCH_STEPS = 1 << 20;
 const WASM_HOT_MIN = 32;
 const WASM_HOT_SHARE = 256;
 const WASM_REGION_INSNS = 256;
@@ -188,6 +207,7 @@ const WARM_CALLS = 16;
 export const SAMPLE_STEPS = 1024;
 /** Most doublings of the samples a page needs before it is profiled again after fruitless profiles (2^7 x 256 fits the Uint16 heat). */
 const MAX_BACKOFF = 7;
+
 /** Samples in a translated page's untranslated code before another region is built there. */
 const MISS_SAMPLES = 8;
 
@@ -470,6 +490,12 @@ export class BlockTranslator {
   readonly regions: (Region | null)[];
   /** Steps interpreted on the page while it has no translations (hotness), by RAM page. */
   readonly heat: Float64Array;
+  /** The heat clock's epoch each page's heat was last brought up to (see {@link HEAT_EPOCH_STEPS}). */
+  private readonly heatEpoch: Float64Array;
+  /** Steps interpreted so far (credited), for the heat clock. */
+  private credited = 0;
+  /** Guest steps over which a page's heat halves (infinite: no decay; see {@link WASM_HEAT_EPOCH_STEPS}). */
+  private heatEpochSteps = Number.POSITIVE_INFINITY;
   /** Profiles of the page in a row that found nothing new to translate, by RAM page: the next needs 2^backoff times the samples. */
   private readonly backoff: Uint8Array;
   /** Entries before a page is translated. */
@@ -537,6 +563,7 @@ export class BlockTranslator {
     this.profiles = new Array(host.pages).fill(null);
     this.profiled = new Float64Array(host.pages);
     this.heat = new Float64Array(host.pages);
+    this.heatEpoch = new Float64Array(host.pages);
     this.backoff = new Uint8Array(host.pages);
     for (const n of NAMES_STOP) this.stopOps[this.op[n]!] = 1;
     for (const n of NAMES_SYSTEM) this.systemOps[this.op[n]!] = 1;
@@ -592,6 +619,7 @@ export class BlockTranslator {
       }
     }
     const threshold = this.backend === "wasm" ? WASM_HOT_THRESHOLD : DEFAULT_HOT_THRESHOLD;
+    this.heatEpochSteps = this.backend === "wasm" ? WASM_HEAT_EPOCH_STEPS : Number.POSITIVE_INFINITY;
     this.threshold = Math.max(0, Math.min(0xffff, options.threshold ?? threshold));
   }
 
@@ -667,7 +695,7 @@ export class BlockTranslator {
     }
     const backoff = 2 ** this.backoff[page]!;
     if (head === null) {
-      if (this.threshold > 0 && this.heat[page]! < this.threshold * SAMPLE_STEPS * backoff) return false;
+      if (this.threshold > 0 && this.decayed(page) < this.threshold * SAMPLE_STEPS * backoff) return false;
     } else {
       if (count >= MAX_REGIONS_PER_PAGE) return false;
       if (head.sampled >= MISS_SAMPLES * SAMPLE_STEPS * backoff) head.sampled = 0;
@@ -716,9 +744,21 @@ export class BlockTranslator {
    * (between translated blocks) gets hot as surely as long-running code.
    */
   credit(page: number, steps: number): void {
-    this.heat[page]! += steps;
+    this.credited += steps;
+    this.heat[page] = this.decayed(page) + steps;
     const r = this.regions[page]!;
     if (r !== null) r.sampled += steps;
+  }
+
+  /** Page `page`'s heat, halved for each heat epoch since it was last credited (and brought up to now). */
+  private decayed(page: number): number {
+    const epoch = Math.floor((this.steps + this.credited) / this.heatEpochSteps);
+    const age = epoch - this.heatEpoch[page]!;
+    if (age === 0) return this.heat[page]!;
+    this.heatEpoch[page] = epoch;
+    const h = age >= 32 ? 0 : this.heat[page]! / 2 ** age;
+    this.heat[page] = h;
+    return h;
   }
 
   /** Start counting the executions of every instruction of RAM page `page` that has run (and is not translated). */
