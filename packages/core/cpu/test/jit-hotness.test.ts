@@ -67,4 +67,53 @@ describe("translator hotness", () => {
     // Page 0's heat is what the last epochs left of its spinning: under two epochs' steps.
     expect(heat[0]!).toBeLessThan(2 * 2 ** 20);
   });
+
+  it("ends a translated page's new profile once the code entered there has run 128 times", () => {
+    // f's first path runs hot and is translated; then only its second path runs, 3,000 times:
+    // three interpreted instructions per call would take ~11 K calls to fill a 32 K profile.
+    const source = `
+_start:
+  li s0, 20000
+1:
+  li a0, 0
+  call f
+  addi s0, s0, -1
+  bnez s0, 1b
+  li s0, 3000
+2:
+  li a0, 1
+  call f
+  addi s0, s0, -1
+  bnez s0, 2b
+3:
+  j 3b
+.balign 4096
+f:
+  bnez a0, g
+  addi a1, a1, 1
+  ret
+.balign 256
+g:
+  addi a2, a2, 3
+  xori a2, a2, 5
+  ret
+`;
+    const { bytes, entry } = assemble(source, { base: BigInt(BARE_RAM_BASE) });
+    const run = (engine: "interpreter" | "translator") => {
+      const m = new BareMachine({ engine, translation: { threshold: 0 } });
+      m.ram.set(bytes, 0);
+      m.hart.setPc(BigInt(entry));
+      for (let i = 0; i < 40; i++) m.hart.run(10_000);
+      return m;
+    };
+    const ref = run("interpreter");
+    const m = run("translator");
+    expect(Array.from(m.hart.x.subarray(0, 64))).toEqual(Array.from(ref.hart.x.subarray(0, 64)));
+    // g (page 1, offset 256) starts a block of a live region.
+    let translated = false;
+    for (let r = m.hart.translator!.regions[1] ?? null; r !== null; r = r.next) {
+      translated ||= r.live && r.idx[256 >>> 1] !== 0;
+    }
+    expect(translated).toBe(true);
+  });
 });
