@@ -200,6 +200,8 @@ const WASM_HEAT_EPOCH_STEPS = 1 << 20;
  * 47.5 K, 1.24 M.
  */
 const REPROFILE_ENTRIES = 128;
+/** 2^-age for heat `age` epochs old (0 from 32 on). */
+const HALVINGS = Float64Array.from({ length: 33 }, (_, age) => (age === 32 ? 0 : 2 ** -age));
 const WASM_HOT_MIN = 32;
 const WASM_HOT_SHARE = 256;
 const WASM_REGION_INSNS = 256;
@@ -770,13 +772,16 @@ export class BlockTranslator {
     if (r !== null) r.sampled += steps;
   }
 
-  /** Page `page`'s heat, halved for each heat epoch since it was last credited (and brought up to now). */
+  /**
+   * Page `page`'s heat, halved for each heat epoch since it was last
+   * credited (and brought up to now). One path whatever the age: the
+   * interpreter inlines this, and V8 deoptimized it (and the dispatcher) at
+   * the first epoch's end when a branch for aged heat first ran there.
+   */
   private decayed(page: number): number {
     const epoch = Math.floor((this.steps + this.credited) / this.heatEpochSteps);
-    const age = epoch - this.heatEpoch[page]!;
-    if (age === 0) return this.heat[page]!;
+    const h = this.heat[page]! * HALVINGS[Math.min(epoch - this.heatEpoch[page]!, 32)]!;
     this.heatEpoch[page] = epoch;
-    const h = age >= 32 ? 0 : this.heat[page]! / 2 ** age;
     this.heat[page] = h;
     return h;
   }
