@@ -18,10 +18,23 @@
  * 12.80-14.29 s and 14.2-15.6 s without; binary translation 6.84-6.99 s
  * against 7.22-7.70 s. Priming costs ~50 ms, once per process.
  *
+ * Then the same hart runs a small program under the translated engine
+ * (see TRANSLATED), for the paths of the interpreter and the dispatcher that
+ * only translation takes: hot pages, profiles, hand-overs at translated
+ * code, entries from it. Without it Debian's boot under binary translation
+ * still deoptimized the interpreter on those paths.
+ *
  * The throwaway hart has its own memory: nothing is shared with the harts
  * that follow but V8's feedback, so guests run exactly as without priming.
  */
-import { encodeInstruction, type Field, fitsField, INSTRUCTIONS, type Instruction } from "@hvkit/isa";
+import {
+  assemble,
+  encodeInstruction,
+  type Field,
+  fitsField,
+  INSTRUCTIONS,
+  type Instruction,
+} from "@hvkit/isa";
 import { MSTATUS, PRV_M } from "./constants.js";
 import { allocateGuestMemory, EmptyBus, type HartMemory } from "./memory.js";
 import { S } from "./state.js";
@@ -35,6 +48,10 @@ export interface PrimedHart {
   setPc(pc: bigint): void;
   reset(pc: bigint): void;
   ramChanged(pa: number, length: number): void;
+  setEngine(
+    engine: "interpreter" | "translator",
+    options?: { threshold?: number; profileSteps?: number },
+  ): unknown;
 }
 
 const RAM_BASE = 0x8000_0000;
@@ -42,6 +59,41 @@ const RAM_BYTES = 64 * 1024;
 /** Where the instructions go, and the address the base registers hold (room on both sides for offsets). */
 const CODE = 0x1000;
 const DATA = 0x8000;
+/**
+ * The translated phase's program, at TRANSLATED_AT: a loop on one page
+ * calling a function on the next, whose loop gets hot and translated; a
+ * branch taken every other call enters the function's other path, which
+ * runs interpreted until it is profiled and translated in turn.
+ */
+const TRANSLATED_AT = 0xa000;
+const TRANSLATED = `
+  li s0, 200
+1:
+  andi a0, s0, 1
+  call f
+  addi s0, s0, -1
+  bnez s0, 1b
+2:
+  j 2b
+.balign 4096
+f:
+  li t1, 12
+3:
+  addi t1, t1, -1
+  add a1, a1, t1
+  bnez t1, 3b
+  bnez a0, 4f
+  ret
+4:
+  xori a2, a2, 3
+  slli a3, a2, 2
+  ret
+`;
+/** Steps of the translated phase, and of each run of it. */
+const TRANSLATED_STEPS = 12_000;
+const TRANSLATED_RUN = 1_000;
+/** Runs of the priming hart: one per instruction and register pattern, then the translated phase's. */
+export const PRIME_RUNS = (encodings: number): number => encodings * 8 + TRANSLATED_STEPS / TRANSLATED_RUN;
 
 let primed = false;
 
@@ -133,4 +185,11 @@ export function runPriming(make: (memory: HartMemory) => PrimedHart): void {
       hart.run(1);
     }
   }
+  // The translated phase (see TRANSLATED): pages hot at once, short profiles.
+  const { bytes } = assemble(TRANSLATED, { base: BigInt(RAM_BASE + TRANSLATED_AT) });
+  ram.set(bytes, TRANSLATED_AT);
+  hart.ramChanged(RAM_BASE, RAM_BYTES);
+  hart.reset(BigInt(RAM_BASE + TRANSLATED_AT));
+  hart.setEngine("translator", { threshold: 0, profileSteps: 256 });
+  for (let n = 0; n < TRANSLATED_STEPS; n += TRANSLATED_RUN) hart.run(TRANSLATED_RUN);
 }

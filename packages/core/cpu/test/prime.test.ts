@@ -6,7 +6,7 @@
 import { decode, INSTRUCTIONS } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
 import { BareMachine, Hart } from "../src/index.js";
-import { primeEncodings, primeInterpreter, runPriming } from "../src/prime.js";
+import { PRIME_RUNS, primeEncodings, primeInterpreter, runPriming } from "../src/prime.js";
 
 describe("interpreter priming", () => {
   it("encodes every instruction of the table, each decoding back to itself", () => {
@@ -15,10 +15,12 @@ describe("interpreter priming", () => {
     for (const { insn, bits } of encoded) expect(decode(bits), insn.name).toBe(insn.id);
   });
 
-  it("runs every instruction under every register pattern without the hart throwing", () => {
+  it("runs every instruction under every register pattern, then translated code, without the hart throwing", () => {
     let steps = 0;
+    let primed: Hart | undefined;
     runPriming((memory) => {
       const hart = new Hart({ memory, hypervisor: true });
+      primed = hart;
       const run = hart.run.bind(hart);
       hart.run = (budget: number) => {
         steps++;
@@ -26,7 +28,12 @@ describe("interpreter priming", () => {
       };
       return hart;
     });
-    expect(steps).toBe(primeEncodings().length * 8);
+    expect(steps).toBe(PRIME_RUNS(primeEncodings().length));
+    // The translated phase built regions, ran them and went back to the interpreter from them.
+    const stats = primed!.translator!.stats;
+    expect(stats.compiles).toBeGreaterThan(1);
+    expect(stats.steps).toBeGreaterThan(3_000);
+    expect(stats.misses).toBeGreaterThan(stats.compiles);
   });
 
   it("runs once per process, on a hart of its own", () => {
