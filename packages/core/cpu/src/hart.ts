@@ -1928,6 +1928,26 @@ export class Hart {
   private loadSlow(lo: number, hi: number, size: number): number {
     const pageOffset = lo & 0xfff;
     if ((lo & (size - 1)) !== 0) {
+      if (pageOffset + size <= 4096) {
+        // Misaligned inside one page of plain RAM (its TLB entry says so once the first byte is
+        // translated): the bytes at once, as the bytewise loop below would read them. (Linux's
+        // boot makes ~320 K misaligned 8-byte loads, and as many stores, from translated code.)
+        const pa = this.dataPa(lo, hi, 1, ACC_LOAD);
+        if (pa < 0) return 0;
+        const idx = this.dBase + ((lo >>> 12) & TLB_MASK);
+        if (this.rtag[idx] === (lo & PAGE_MASK) && this.rtagHi[idx] === hi && !this.hlvx) {
+          const ram = this.ram;
+          const off = pa - this.ramBase;
+          let vLo = 0;
+          let vHi = 0;
+          for (let i = 0; i < size; i++) {
+            if (i < 4) vLo |= ram[off + i]! << (8 * i);
+            else vHi |= ram[off + i]! << (8 * (i - 4));
+          }
+          this.ldHi = vHi;
+          return vLo;
+        }
+      }
       // Misaligned: done bytewise, each byte translated (handles page crossing).
       if (pageOffset + size > 4096) {
         // Check both pages first so the fault reports the failing portion.
@@ -1978,6 +1998,23 @@ export class Hart {
   /** Store `size` bytes of (vLo, vHi). */
   private storeSlow(lo: number, hi: number, size: number, vLo: number, vHi: number): void {
     if ((lo & (size - 1)) !== 0) {
+      if ((lo & 0xfff) + size <= 4096) {
+        // Misaligned inside one page of plain RAM that takes stores at full speed (its store TLB
+        // entry says so once the first byte is translated: no code, no watch): the bytes at once.
+        const pa = this.dataPa(lo, hi, 1, ACC_STORE);
+        if (pa < 0) return;
+        const idx = this.dBase + ((lo >>> 12) & TLB_MASK);
+        if (this.wtag[idx] === (lo & PAGE_MASK) && this.wtagHi[idx] === hi) {
+          const ram = this.ram;
+          const off = pa - this.ramBase;
+          for (let i = 0; i < size; i++) ram[off + i] = i < 4 ? vLo >>> (8 * i) : vHi >>> (8 * (i - 4));
+          // A store to the reservation set (either 8-byte granule it touches) drops it.
+          const r = this.jw[JW_RESV]!;
+          if (r >= 0 && ((off & ~7) === (r & ~7) || ((off + size - 1) & ~7) === (r & ~7)))
+            this.jw[JW_RESV] = -1;
+          return;
+        }
+      }
       // Misaligned: check every byte first (a page or a PMP boundary may lie
       // inside), so a fault writes nothing and reports the first failing byte.
       for (let i = 0; i < size; i++) {

@@ -200,6 +200,32 @@ other: .dword 0
     }
   });
 
+  it("a misaligned store reaching into the reserved doubleword makes the SC fail; one beside it does not", () => {
+    const g = runGuest(`
+_start:
+  la s1, word
+  addi s2, s1, 8
+  li a1, -1
+  lr.d a0, (s2)
+  sd a1, 5(s1)
+  sc.d a4, a1, (s2)
+  lr.d a0, (s2)
+  sd a1, 17(s1)
+  sc.d a5, a1, (s2)
+  j pass
+.balign 4096
+word: .dword 0, 0, 0, 0
+.balign 4096
+`);
+    expect(outcome(g)).toBe("pass");
+    // (A page of its own, without code or the watched tohost: the stores take the hart's path for
+    // misaligned stores inside a page of plain RAM.)
+    expect(g.x(14)).toBe(1n);
+    expect(g.x(15)).toBe(0n);
+    // Bytes 5-12 and 17-24 written by the stores, 8-15 by the second SC.
+    expect(g.dword("word")).toBe(-0x100_0000_0000n);
+  });
+
   it("misaligned LR/SC/AMO raise address-misaligned exceptions (load for LR, store/AMO otherwise)", () => {
     const g = runGuest(`
 _start:
