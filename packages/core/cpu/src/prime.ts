@@ -60,14 +60,21 @@ const RAM_BYTES = 64 * 1024;
 const CODE = 0x1000;
 const DATA = 0x8000;
 /**
- * The translated phase's program, at TRANSLATED_AT: a loop on one page
- * calling a function on the next, whose loop gets hot and translated; a
- * branch taken every other call enters the function's other path, which
- * runs interpreted until it is profiled and translated in turn.
+ * The translated phase's program, at TRANSLATED_AT: a store while a
+ * reservation is held (the interpreter's store fast path drops it), then a
+ * loop on one page calling a function on the next, whose loop gets hot and
+ * translated; a branch taken every other call enters the function's other
+ * path, which runs interpreted until it is profiled again and translated in
+ * turn.
  */
 const TRANSLATED_AT = 0xa000;
 const TRANSLATED = `
-  li s0, 200
+  li s1, ${RAM_BASE + DATA}
+  sd zero, 0(s1)
+  lr.d a4, (s1)
+  sd zero, 8(s1)
+  sc.d a4, zero, (s1)
+  li s0, 800
 1:
   andi a0, s0, 1
   call f
@@ -77,7 +84,7 @@ const TRANSLATED = `
   j 2b
 .balign 4096
 f:
-  li t1, 12
+  li t1, 4
 3:
   addi t1, t1, -1
   add a1, a1, t1
@@ -90,10 +97,10 @@ f:
   ret
 `;
 /** Steps of the translated phase, and of each run of it. */
-const TRANSLATED_STEPS = 12_000;
+const TRANSLATED_STEPS = 16_000;
 const TRANSLATED_RUN = 1_000;
 /** Runs of the priming hart: one per instruction and register pattern, then the translated phase's. */
-export const PRIME_RUNS = (encodings: number): number => encodings * 8 + TRANSLATED_STEPS / TRANSLATED_RUN;
+export const PRIME_RUNS = (encodings: number): number => encodings * 9 + TRANSLATED_STEPS / TRANSLATED_RUN;
 
 let primed = false;
 
@@ -158,8 +165,10 @@ export function runPriming(make: (memory: HartMemory) => PrimedHart): void {
   hart.ramChanged(RAM_BASE, RAM_BYTES);
   // Register patterns: a RAM address (each instruction on fresh TLBs, then on warm ones, so
   // loads and stores take both their slow and fast paths), misaligned addresses, zero, all
-  // ones, the most negative value, a mixed value.
-  const patterns: readonly (readonly [number, number, boolean])[] = [
+  // ones, the most negative value, a mixed value, and registers that differ (x_r = 0x100 + r,
+  // so conditional branches go both ways: Debian's boot deoptimized the interpreter at its
+  // first taken bltu).
+  const patterns: readonly (readonly [number, number, boolean, number?])[] = [
     [RAM_BASE + DATA, 0, true],
     [RAM_BASE + DATA, 0, false],
     [RAM_BASE + DATA + 1, 0, false],
@@ -168,17 +177,18 @@ export function runPriming(make: (memory: HartMemory) => PrimedHart): void {
     [-1, -1, false],
     [0, -0x8000_0000, false],
     [0x1234_5678, 0x0000_0001, false],
+    [0x100, 0, false, 1],
   ];
   const x = hart.x;
   const pc0 = BigInt(RAM_BASE + CODE);
-  for (const [lo, hi, fresh] of patterns) {
+  for (const [lo, hi, fresh, step = 0] of patterns) {
     hart.reset(pc0);
     for (const off of placed) {
       if (fresh || hart.priv !== PRV_M) hart.reset(pc0);
       // Floating point on (mstatus.FS dirty), so its instructions run rather than trap.
       hart.csr[S.MSTATUS]! |= MSTATUS.FS;
       for (let r = 1; r < 32; r++) {
-        x[2 * r] = lo;
+        x[2 * r] = lo + r * step;
         x[2 * r + 1] = hi;
       }
       hart.setPc(BigInt(RAM_BASE + off));
