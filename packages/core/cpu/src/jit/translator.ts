@@ -221,7 +221,6 @@ const WARM_CALLS = 16;
 export const SAMPLE_STEPS = 1024;
 /** Most doublings of the samples a page needs before it is profiled again after fruitless profiles (2^7 x 256 fits the Uint16 heat). */
 const MAX_BACKOFF = 7;
-
 /** Samples in a translated page's untranslated code before another region is built there. */
 const MISS_SAMPLES = 8;
 
@@ -504,7 +503,7 @@ export class BlockTranslator {
   readonly regions: (Region | null)[];
   /** Steps interpreted on the page while it has no translations (hotness), by RAM page. */
   readonly heat: Float64Array;
-  /** The heat clock's epoch each page's heat was last brought up to (see {@link HEAT_EPOCH_STEPS}). */
+  /** The heat clock's epoch each page's heat was last brought up to (see {@link WASM_HEAT_EPOCH_STEPS}). */
   private readonly heatEpoch: Float64Array;
   /** Steps interpreted so far (credited), for the heat clock. */
   private credited = 0;
@@ -780,7 +779,7 @@ export class BlockTranslator {
    */
   private decayed(page: number): number {
     const epoch = Math.floor((this.steps + this.credited) / this.heatEpochSteps);
-    const h = this.heat[page]! * HALVINGS[Math.min(epoch - this.heatEpoch[page]!, 32)]!;
+    const h = this.heat[page]! * HALVINGS[Math.min(Math.max(epoch - this.heatEpoch[page]!, 0), 32)]!;
     this.heatEpoch[page] = epoch;
     this.heat[page] = h;
     return h;
