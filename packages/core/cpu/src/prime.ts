@@ -16,7 +16,8 @@
  * cores, load 1.2-1.9, three alternating pairs): the interpreter 12.23-12.78
  * s to BOOT-OK and 12.8-13.4 s of CPU on all threads with priming, against
  * 12.80-14.29 s and 14.2-15.6 s without; binary translation 6.84-6.99 s
- * against 7.22-7.70 s. Priming costs ~50 ms, once per process.
+ * against 7.22-7.70 s. Priming costs ~50 ms, once per process (~90 ms with
+ * the translated phase below).
  *
  * Then the same hart runs a small program under the translated engine
  * (see TRANSLATED), for the paths of the interpreter and the dispatcher that
@@ -99,8 +100,10 @@ f:
 /** Steps of the translated phase, and of each run of it. */
 const TRANSLATED_STEPS = 16_000;
 const TRANSLATED_RUN = 1_000;
-/** Runs of the priming hart: one per instruction and register pattern, then the translated phase's. */
-export const PRIME_RUNS = (encodings: number): number => encodings * 9 + TRANSLATED_STEPS / TRANSLATED_RUN;
+/** Runs of the priming hart for `encodings` instructions: one per instruction and register pattern, then the translated phase's. */
+export function primeRuns(encodings: number): number {
+  return encodings * 9 + TRANSLATED_STEPS / TRANSLATED_RUN;
+}
 
 let primed = false;
 

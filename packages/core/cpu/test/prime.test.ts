@@ -6,7 +6,7 @@
 import { decode, INSTRUCTIONS } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
 import { BareMachine, Hart } from "../src/index.js";
-import { PRIME_RUNS, primeEncodings, primeInterpreter, runPriming } from "../src/prime.js";
+import { primeEncodings, primeInterpreter, primeRuns, runPriming } from "../src/prime.js";
 
 describe("interpreter priming", () => {
   it("encodes every instruction of the table, each decoding back to itself", () => {
@@ -28,7 +28,7 @@ describe("interpreter priming", () => {
       };
       return hart;
     });
-    expect(steps).toBe(PRIME_RUNS(primeEncodings().length));
+    expect(steps).toBe(primeRuns(primeEncodings().length));
     // The translated phase built regions, ran them and went back to the interpreter from them.
     const stats = primed!.translator!.stats;
     expect(stats.compiles).toBeGreaterThan(1);
