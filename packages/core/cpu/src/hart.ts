@@ -2008,10 +2008,7 @@ export class Hart {
           const ram = this.ram;
           const off = pa - this.ramBase;
           for (let i = 0; i < size; i++) ram[off + i] = i < 4 ? vLo >>> (8 * i) : vHi >>> (8 * (i - 4));
-          // A store to the reservation set (either 8-byte granule it touches) drops it.
-          const r = this.jw[JW_RESV]!;
-          if (r >= 0 && ((off & ~7) === (r & ~7) || ((off + size - 1) & ~7) === (r & ~7)))
-            this.jw[JW_RESV] = -1;
+          this.ramWritten(off, size);
           return;
         }
       }
@@ -2058,7 +2055,12 @@ export class Hart {
     if (!this.bus.store(pa, size as 1 | 2 | 4 | 8, vLo, vHi)) this.accessFault(ACC_STORE, lo, hi);
   }
 
-  /** Bookkeeping after a slow-path write to RAM offset `off`: decode-cache invalidation, watch hooks, reservation. */
+  /**
+   * Bookkeeping after a slow-path write of `size` bytes inside one page at
+   * RAM offset `off`: decode-cache invalidation, watch hooks, and the
+   * reservation, dropped if either 8-byte granule the write touches holds it
+   * (a misaligned store touches two).
+   */
   private ramWritten(off: number, size: number): void {
     const page = off >>> 12;
     const flags = this.pageFlags[page]!;
@@ -2066,7 +2068,8 @@ export class Hart {
       if (flags & PF_CODE) this.invalidateCodePage(page);
       if (flags & PF_WATCH && this.onWatchedStore) this.onWatchedStore(off + this.ramBase, size);
     }
-    if (this.jw[JW_RESV]! >= 0 && (off & ~7) === (this.jw[JW_RESV]! & ~7)) this.jw[JW_RESV] = -1;
+    const r = this.jw[JW_RESV]!;
+    if (r >= 0 && ((off & ~7) === (r & ~7) || ((off + size - 1) & ~7) === (r & ~7))) this.jw[JW_RESV] = -1;
   }
 
   /** Drop the decode cache of RAM page `page` (its bytes changed). */
