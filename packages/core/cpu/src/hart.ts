@@ -3041,8 +3041,7 @@ export class Hart {
       // A page that a PMP boundary cuts is never the fetch page: each fetch is checked, so it is interpreted.
       const uniform = this.fTag !== TLB_INVALID;
       let region = uniform ? jit.lookup(page, ctx, off) : null;
-      if (region === null && uniform && jit.observe(page, ctx, off, sample))
-        region = jit.lookup(page, ctx, off);
+      if (region === null && uniform) region = jit.observe(page, ctx, off, sample);
       const entry = !sample;
       sample = false;
       if (region !== null) {

@@ -100,9 +100,38 @@ f:
 /** Steps of the translated phase, and of each run of it. */
 const TRANSLATED_STEPS = 16_000;
 const TRANSLATED_RUN = 1_000;
-/** Runs of the priming hart for `encodings` instructions: one per instruction and register pattern, then the translated phase's. */
+/**
+ * Register patterns, each [x_r low word, high word, fresh TLBs for each
+ * instruction, x_r step per register, passes over the instructions]: a RAM
+ * address (each instruction on fresh TLBs, then on warm ones, so loads and
+ * stores take both their slow and fast paths), misaligned addresses, zero,
+ * all ones, the most negative value, a mixed value, and registers that
+ * differ (x_r = 0x100 + r, so conditional branches go both ways: Debian's
+ * boot deoptimized the interpreter at its first taken bltu). The warm
+ * pattern runs the instructions twice: its TLBs are warm only from its first
+ * store on, and the table's first store (sb) had then never taken the
+ * interpreter's store fast path (the boot deoptimized it there too).
+ */
+const PATTERNS: readonly (readonly [number, number, boolean, number?, number?])[] = [
+  [RAM_BASE + DATA, 0, true],
+  [RAM_BASE + DATA, 0, false, 0, 2],
+  [RAM_BASE + DATA + 1, 0, false],
+  [RAM_BASE + DATA + 2, 0, false],
+  [0, 0, false],
+  [-1, -1, false],
+  [0, -0x8000_0000, false],
+  [0x1234_5678, 0x0000_0001, false],
+  [0x100, 0, false, 1],
+];
+/**
+ * Runs of the priming hart for `encodings` instructions: one per
+ * instruction, register pattern and pass, one of a store to the code's own
+ * page and one of a 32-bit instruction whose upper half lies outside RAM,
+ * then the translated phase's.
+ */
 export function primeRuns(encodings: number): number {
-  return encodings * 9 + TRANSLATED_STEPS / TRANSLATED_RUN;
+  const passes = PATTERNS.reduce((sum, p) => sum + (p[4] ?? 1), 0);
+  return encodings * passes + 2 + TRANSLATED_STEPS / TRANSLATED_RUN;
 }
 
 let primed = false;
@@ -166,27 +195,12 @@ export function runPriming(make: (memory: HartMemory) => PrimedHart): void {
     at += 4;
   }
   hart.ramChanged(RAM_BASE, RAM_BYTES);
-  // Register patterns: a RAM address (each instruction on fresh TLBs, then on warm ones, so
-  // loads and stores take both their slow and fast paths), misaligned addresses, zero, all
-  // ones, the most negative value, a mixed value, and registers that differ (x_r = 0x100 + r,
-  // so conditional branches go both ways: Debian's boot deoptimized the interpreter at its
-  // first taken bltu).
-  const patterns: readonly (readonly [number, number, boolean, number?])[] = [
-    [RAM_BASE + DATA, 0, true],
-    [RAM_BASE + DATA, 0, false],
-    [RAM_BASE + DATA + 1, 0, false],
-    [RAM_BASE + DATA + 2, 0, false],
-    [0, 0, false],
-    [-1, -1, false],
-    [0, -0x8000_0000, false],
-    [0x1234_5678, 0x0000_0001, false],
-    [0x100, 0, false, 1],
-  ];
   const x = hart.x;
   const pc0 = BigInt(RAM_BASE + CODE);
-  for (const [lo, hi, fresh, step = 0] of patterns) {
+  for (const [lo, hi, fresh, step = 0, passes = 1] of PATTERNS) {
     hart.reset(pc0);
-    for (const off of placed) {
+    for (let i = 0; i < passes * placed.length; i++) {
+      const off = placed[i % placed.length]!;
       if (fresh || hart.priv !== PRV_M) hart.reset(pc0);
       // Floating point on (mstatus.FS dirty), so its instructions run rather than trap.
       hart.csr[S.MSTATUS]! |= MSTATUS.FS;
@@ -197,6 +211,19 @@ export function runPriming(make: (memory: HartMemory) => PrimedHart): void {
       hart.setPc(BigInt(RAM_BASE + off));
       hart.run(1);
     }
+  }
+  // A store to the page the code runs from (the interpreter resyncs after it), then a fetch
+  // that faults in the middle of an instruction: a 32-bit one at RAM's last halfword.
+  const last = RAM_BASE + RAM_BYTES;
+  ram.set(assemble("sd zero, 0(s0)", { base: BigInt(last - 8) }).bytes, RAM_BYTES - 8);
+  view.setUint16(RAM_BYTES - 2, 0x0013, true); // the lower half of addi x0, x0, 0
+  hart.ramChanged(last - 8, 8);
+  for (const pc of [last - 8, last - 2]) {
+    hart.reset(pc0);
+    x[16] = last - 16; // s0
+    x[17] = 0;
+    hart.setPc(BigInt(pc));
+    hart.run(1);
   }
   // The translated phase (see TRANSLATED): pages hot at once, short profiles.
   const { bytes } = assemble(TRANSLATED, { base: BigInt(RAM_BASE + TRANSLATED_AT) });

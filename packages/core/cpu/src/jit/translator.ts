@@ -688,24 +688,27 @@ export class BlockTranslator {
    * an entry (from another page, or a return from translated code). A page
    * whose interpreted steps ({@link credit}) reach the threshold is hot and
    * gets its first region; on a translated page, steps interpreted in its
-   * untranslated code, or entries at one offset, build more regions. True
-   * when there is now a block at `off`.
+   * untranslated code, or entries at one offset, build more regions. Returns
+   * the region with a block at `off` if there is one now, else null (one
+   * call for the dispatcher: a lookup after it, reached only when a build
+   * happened to start a block at `off`, deoptimized the dispatcher the first
+   * time Debian's boot took it).
    */
-  observe(page: number, ctx: number, off: number, sample: boolean): boolean {
+  observe(page: number, ctx: number, off: number, sample: boolean): Region | null {
     this.misses++;
     const counts = this.profiles[page];
     if (counts !== null) {
       // Being profiled: translate once the interpreter has counted enough, or, on a page with
       // translations of this context, once the instruction entered here has run often enough.
       if (this.profiled[page]! < this.profileSteps) {
-        if (sample || counts[off >>> 1]! < REPROFILE_ENTRIES) return false;
+        if (sample || counts[off >>> 1]! < REPROFILE_ENTRIES) return null;
         let translated = false;
         for (let r = this.regions[page]; r !== null && !translated; r = r.next)
           translated = r.ctx === ctx && r.live;
-        if (!translated) return false;
+        if (!translated) return null;
       }
       this.buildFromProfile(page, ctx);
-      return this.lookup(page, ctx, off) !== null;
+      return this.lookup(page, ctx, off);
     }
     let head: Region | null = null;
     let count = 0;
@@ -716,31 +719,31 @@ export class BlockTranslator {
     }
     const backoff = 2 ** this.backoff[page]!;
     if (head === null) {
-      if (this.threshold > 0 && this.decayed(page) < this.threshold * SAMPLE_STEPS * backoff) return false;
+      if (this.threshold > 0 && this.decayed(page) < this.threshold * SAMPLE_STEPS * backoff) return null;
     } else {
-      if (count >= MAX_REGIONS_PER_PAGE) return false;
+      if (count >= MAX_REGIONS_PER_PAGE) return null;
       if (head.sampled >= MISS_SAMPLES * SAMPLE_STEPS * backoff) head.sampled = 0;
       else {
-        if (sample) return false;
+        if (sample) return null;
         const slot = off >>> 1;
         const m = head.misses[slot]! + 1;
         if (m < this.missThreshold) {
           head.misses[slot] = m;
-          return false;
+          return null;
         }
         head.misses[slot] = 0;
       }
     }
     if (this.profileSteps > 0) {
       this.startProfile(page);
-      return false;
+      return null;
     }
     // No profile: translate from here at once.
     const r = this.newRegion(page, ctx, head);
     const all = this.staticDiscovery;
     const host = this.host;
     this.build(r, [off], all ? null : (o) => host.executed(page, o >>> 1));
-    return r.idx[off >>> 1] !== 0;
+    return r.idx[off >>> 1] !== 0 ? r : null;
   }
 
   /** A new, empty region of (page, ctx) in the cache, after `head` (the page's first region of ctx) if any. */
