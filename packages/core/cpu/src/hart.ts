@@ -585,6 +585,8 @@ export class Hart {
   jitA = 0;
   /** Internal (translated code): steps of the last translated run that did not retire (a fault, a callout). */
   jitShort = 0;
+  /** Steps (all retired) of the last translated run already counted, before its callout. */
+  private jitSettled = 0;
   /** Instructions decoded (decode-cache fills, by the interpreter or the translator). */
   decodedInstructions = 0;
 
@@ -3066,8 +3068,10 @@ export class Hart {
           jit.hits++;
           jit.steps += steps;
           const short = this.jitShort;
+          const settled = this.jitSettled;
           this.jitShort = 0;
-          this.finishRun(steps, steps - short, mode);
+          this.jitSettled = 0;
+          this.finishRun(steps - settled, steps - short - settled, mode);
           n += steps;
           if (this.exc !== 0) {
             this.takePending(this.jitA);
@@ -3205,7 +3209,11 @@ export class Hart {
       return 1;
     }
     if (r === SYS_EMULATED) {
-      // Regions end before the instructions a rewriter emulates; if one is met anyway, emulate it.
+      // A callout (a block ends with it): as in the interpreter, the steps before it are counted
+      // first (the callout may change the mode: the VMM splits the counts by mode there), then
+      // the dispatcher counts its own step.
+      this.finishRun(steps - 1, steps - 1, this.fetchMode());
+      this.jitSettled = steps - 1;
       this.jitCallout(a);
       this.jitShort = 1;
       return 1;
