@@ -105,6 +105,8 @@ export interface ShadowCounters {
   mmio: number;
   /** Faults that installed a leaf to an assigned device's page (`directPages`). */
   directFills: number;
+  /** Leaves installed ahead of a fault, beside a filled one in the same guest superpage (see PREFILL_PAGES). */
+  prefills: number;
   /** Guest writes to write-protected page-table pages (write-protect policy). */
   pteWrites: number;
   /** Shadow entries written (leaves and table links installed, entries dropped): the shadowSyncPte cost event. */
@@ -167,6 +169,14 @@ const RMAP_PER_PAGE = 64;
 /** Fill result: the pool ran out mid-walk (internal). */
 const RETRY = -1;
 
+/**
+ * Leaves a fill inside a guest superpage installs at once: its aligned group
+ * of this many 4 KiB pages (all mapped by the one guest leaf). Debian's
+ * kernel maps its linear map with superpages and touches it page by page
+ * as it boots.
+ */
+const PREFILL_PAGES = 16;
+
 /** satp, and vsatp for guest mode: written through the hart's own CSR write, which flushes the TLB. */
 const SATP = 0x180;
 const VSATP = 0x280;
@@ -184,6 +194,7 @@ export class ShadowPageTables {
     guestFaults: 0,
     mmio: 0,
     directFills: 0,
+    prefills: 0,
     pteWrites: 0,
     ptesSynced: 0,
     syncs: 0,
@@ -661,12 +672,7 @@ export class ShadowPageTables {
       if (device && (sTab < 0 || acc === Access.FETCH || !this.isDirect(gpa))) return Walk.NOT_RAM;
       if (sTab < 0) return Walk.RAM;
       const gpage = device ? -1 : goff >>> 12;
-      // The shadow leaf: the guest's permissions in this view; writable once dirty.
-      let perm: number;
-      if (this.native)
-        perm = (pteLo & (R | X | U)) | ((pteLo & D) !== 0 ? pteLo & W : 0); // the hart checks U/SUM/MXR
-      else if (vMode === 0 || !u) perm = (pteLo & (R | X)) | ((pteLo & D) !== 0 ? pteLo & W : 0);
-      else perm = (r || (mxr && x) ? R : 0) | (w && (pteLo & D) !== 0 ? W : 0); // SUM view: never executable
+      let perm = this.leafPerm(pteLo);
       if (device) {
         // An assigned device's page: loads and stores only (a fetch stays an access fault).
         perm &= ~X;
@@ -678,12 +684,49 @@ export class ShadowPageTables {
       }
       const res = this.installSplit(sTab, level - 2, lo, hi, ppn & 0xfffff, perm, gpage);
       if (device && res === Walk.RAM) this.stats.directFills++;
+      else if (level > 0 && res === Walk.RAM) this.prefillSplit(sTab, level, lo, hi, ppn, perm);
       // A store to a write-protected page table: the leaf is in (read-only); the VMM emulates the store.
       if (res === Walk.RAM && acc === Access.STORE && this.wp && gpage >= 0 && this.readOnly(gpage))
         return Walk.PT_WRITE;
       return res;
     }
     return this.fault(pageFaultCause(acc));
+  }
+
+  /**
+   * The shadow leaf's permissions for guest leaf `pteLo` in the current view
+   * (its U/SUM/MXR checks passed): the guest's, writable once dirty.
+   */
+  private leafPerm(pteLo: number): number {
+    const dirtyW = (pteLo & D) !== 0 ? pteLo & W : 0;
+    if (this.native) return (pteLo & (R | X | U)) | dirtyW; // the hart checks U/SUM/MXR
+    if (this.vMode === 0 || (pteLo & U) === 0) return (pteLo & (R | X)) | dirtyW;
+    // SUM view: never executable.
+    return ((pteLo & R) !== 0 || (this.mxr && (pteLo & X) !== 0) ? R : 0) | dirtyW;
+  }
+
+  /**
+   * After a fill inside a guest superpage: the other 4 KiB leaves of its
+   * aligned group of PREFILL_PAGES, which the same guest leaf maps with the
+   * same permissions (its A bit set by this walk, W only if D is), as a TLB
+   * may fetch valid translations ahead. `sTab` is the split table below the
+   * guest leaf at `level`, `ppn` the faulting page's host page. Neighbours
+   * outside guest RAM are left to their own faults.
+   */
+  private prefillSplit(sTab: number, level: number, lo: number, hi: number, ppn: number, perm: number): void {
+    const first = (lo >>> 12) & ~(PREFILL_PAGES - 1);
+    const base = ppn - ((lo >>> 12) & (PREFILL_PAGES - 1));
+    const guestPages = this.guestSize >>> 12;
+    const ramPage = this.ramBase >>> 12;
+    for (let i = 0; i < PREFILL_PAGES; i++) {
+      const page = first + i;
+      if (page === lo >>> 12) continue;
+      const gpage = base + i - ramPage;
+      if (gpage < 0 || gpage >= guestPages) continue;
+      // Never RETRY: the split tables down to the leaf table exist (this walk made them).
+      this.installSplit(sTab, level - 2, (page << 12) | 0, hi, (base + i) & 0xfffff, perm, gpage);
+      this.stats.prefills++;
+    }
   }
 
   /** Whether guest-physical `gpa` lies in a direct-assignment window. */
