@@ -682,9 +682,18 @@ export class ShadowPageTables {
         sTab = this.childSplit(sTab, vpn, level, pteLo, pteHi);
         if (sTab === RETRY) return RETRY;
       }
+      const { poolResets, ptesSynced } = this.stats;
       const res = this.installSplit(sTab, level - 2, lo, hi, ppn & 0xfffff, perm, gpage);
       if (device && res === Walk.RAM) this.stats.directFills++;
-      else if (level > 0 && res === Walk.RAM) this.prefillSplit(sTab, level, lo, hi, ppn, perm);
+      // Only after a new leaf (not a trapped PTE write through one already there), and not when
+      // the fill itself dropped everything (a full reverse map: sTab is gone).
+      else if (
+        level > 0 &&
+        res === Walk.RAM &&
+        this.stats.ptesSynced !== ptesSynced &&
+        this.stats.poolResets === poolResets
+      )
+        this.prefillSplit(sTab, level, lo, hi, ppn, perm);
       // A store to a write-protected page table: the leaf is in (read-only); the VMM emulates the store.
       if (res === Walk.RAM && acc === Access.STORE && this.wp && gpage >= 0 && this.readOnly(gpage))
         return Walk.PT_WRITE;
@@ -711,9 +720,12 @@ export class ShadowPageTables {
    * same permissions (its A bit set by this walk, W only if D is), as a TLB
    * may fetch valid translations ahead. `sTab` is the split table below the
    * guest leaf at `level`, `ppn` the faulting page's host page. Neighbours
-   * outside guest RAM are left to their own faults.
+   * outside guest RAM are left to their own faults. Stops if an install
+   * drops the whole shadow (the write-protect policy's reverse map is full):
+   * `sTab` is then free.
    */
   private prefillSplit(sTab: number, level: number, lo: number, hi: number, ppn: number, perm: number): void {
+    const resets = this.stats.poolResets;
     const first = (lo >>> 12) & ~(PREFILL_PAGES - 1);
     const base = ppn - ((lo >>> 12) & (PREFILL_PAGES - 1));
     const guestPages = this.guestSize >>> 12;
@@ -724,8 +736,10 @@ export class ShadowPageTables {
       const gpage = base + i - ramPage;
       if (gpage < 0 || gpage >= guestPages) continue;
       // Never RETRY: the split tables down to the leaf table exist (this walk made them).
+      const synced = this.stats.ptesSynced;
       this.installSplit(sTab, level - 2, (page << 12) | 0, hi, (base + i) & 0xfffff, perm, gpage);
-      this.stats.prefills++;
+      if (this.stats.poolResets !== resets) return;
+      if (this.stats.ptesSynced !== synced) this.stats.prefills++;
     }
   }
 

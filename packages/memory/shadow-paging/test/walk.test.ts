@@ -190,13 +190,7 @@ describe("shadow translation against the hart's MMU", () => {
     const ref = setup(false);
     const s = setup(true);
     const rand = rng(0x5eed);
-    const shadow = new ShadowPageTables({
-      hart: s.hart,
-      guestRamSize: RAM_SIZE,
-      poolBase: POOL,
-      poolBytes: POOL_SIZE,
-      policy: "sfence",
-    });
+    const shadow = newShadow(s, "sfence");
     let checked = 0;
     let allowed = 0;
     const tables = (TABLE_PAGES + 1) * 4096;
@@ -269,6 +263,17 @@ describe("shadow translation against the hart's MMU", () => {
   });
 });
 
+/** The shadow over `s`'s guest RAM, its pool right above it. */
+function newShadow(s: Setup, policy: "sfence" | "write-protect"): ShadowPageTables {
+  return new ShadowPageTables({
+    hart: s.hart,
+    guestRamSize: RAM_SIZE,
+    poolBase: POOL,
+    poolBytes: POOL_SIZE,
+    policy,
+  });
+}
+
 /** Sv39 tables in RAM: root -> l1 -> l0, l0[1] maps VA 0x1000 to `data`, l0[2] maps VA 0x2000 to l0 itself. */
 function smallTables(s: Setup): { satp: bigint; l0: number; data: number } {
   const root = RAM + 0x1000;
@@ -292,13 +297,7 @@ describe("sync policies", () => {
     const s = setup(true);
     fillData(s);
     const t = smallTables(s);
-    const shadow = new ShadowPageTables({
-      hart: s.hart,
-      guestRamSize: RAM_SIZE,
-      poolBase: POOL,
-      poolBytes: POOL_SIZE,
-      policy: "write-protect",
-    });
+    const shadow = newShadow(s, "write-protect");
     shadow.setPrivilege(PRV_U, false);
     setSatp(shadow, t.satp);
     expect(shadow.fill(0x1000, 0, Access.LOAD)).toBe(Walk.RAM);
@@ -329,13 +328,7 @@ describe("sync policies", () => {
     const s = setup(true);
     fillData(s);
     const t = smallTables(s);
-    const shadow = new ShadowPageTables({
-      hart: s.hart,
-      guestRamSize: RAM_SIZE,
-      poolBase: POOL,
-      poolBytes: POOL_SIZE,
-      policy: "sfence",
-    });
+    const shadow = newShadow(s, "sfence");
     shadow.setPrivilege(PRV_U, false);
     setSatp(shadow, t.satp);
     expect(shadow.fill(0x1000, 0, Access.LOAD)).toBe(Walk.RAM);
@@ -362,13 +355,7 @@ describe("sync policies", () => {
     const s = setup(true);
     fillData(s);
     const t = smallTables(s); // l0[1] is a U page
-    const shadow = new ShadowPageTables({
-      hart: s.hart,
-      guestRamSize: RAM_SIZE,
-      poolBase: POOL,
-      poolBytes: POOL_SIZE,
-      policy: "sfence",
-    });
+    const shadow = newShadow(s, "sfence");
     setSatp(shadow, t.satp);
     shadow.setPrivilege(PRV_S, false);
     expect(shadow.fill(0x1000, 0, Access.LOAD)).toBe(Walk.GUEST_FAULT); // S without SUM: no user pages
@@ -393,6 +380,41 @@ describe("sync policies", () => {
     expect(() => make(RAM, POOL_SIZE)).toThrow(RangeError);
     expect(() => make(POOL, 4096)).toThrow(RangeError);
     expect(() => make(POOL, POOL_SIZE * 2)).toThrow(RangeError);
+  });
+});
+
+describe("prefill", () => {
+  it("a fill inside a guest superpage installs its aligned group of 16 pages, each exactly as a fill would", () => {
+    const s = setup(true);
+    fillData(s);
+    // Sv39: root[0] -> l1; l1[1] is a 2 MiB leaf, VA 0x200000 -> RAM (V R U A; D unset: read-only).
+    const root = RAM + 0x1000;
+    const l1 = RAM + 0x2000;
+    s.view.setBigUint64(root - RAM, (BigInt(l1 / 4096) << 10n) | 1n, true);
+    s.view.setBigUint64(l1 - RAM + 8, (BigInt(RAM / 4096) << 10n) | 0x53n, true);
+    const shadow = newShadow(s, "sfence");
+    shadow.setPrivilege(PRV_U, false);
+    setSatp(shadow, (8n << 60n) | BigInt(root / 4096));
+    // Page 100 of the superpage: the group is pages 96-111.
+    const va = (page: number): bigint => BigInt(0x200000 + page * 4096);
+    expect(shadow.fill(Number(va(100)), 0, Access.LOAD)).toBe(Walk.RAM);
+    expect(shadow.stats.prefills).toBe(15);
+    expect(shadow.check()).toBeUndefined();
+    for (const page of [96, 103, 111]) {
+      expect(hartAccess(s, false, va(page), PRV_U, false, false, undefined).value).toBe(
+        BigInt(RAM + page * 4096),
+      );
+      // Read-only as the guest's leaf is (D clear: the first store must reach the VMM to set it).
+      expect(hartAccess(s, true, va(page), PRV_U, false, false, undefined).cause).toBe(
+        Cause.STORE_PAGE_FAULT,
+      );
+    }
+    // Outside the group: not installed.
+    expect(hartAccess(s, false, va(95), PRV_U, false, false, undefined).cause).toBe(Cause.LOAD_PAGE_FAULT);
+    expect(hartAccess(s, false, va(112), PRV_U, false, false, undefined).cause).toBe(Cause.LOAD_PAGE_FAULT);
+    // A refill of a leaf already there installs nothing more.
+    expect(shadow.fill(Number(va(101)), 0, Access.LOAD)).toBe(Walk.RAM);
+    expect(shadow.stats.prefills).toBe(15);
   });
 });
 
