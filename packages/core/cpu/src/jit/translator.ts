@@ -1045,7 +1045,7 @@ export class BlockTranslator {
       for (const b of r.blocks) host.mark(r.page, b.off >>> 1, 1);
       this.syncDirectory(r.page);
     } else {
-      // Nothing to translate from there (a callout, an instruction across the page end): drop it.
+      // Nothing to translate from there (an instruction across the page end): drop it.
       r.live = false;
       this.unlink(r);
       this.syncDirectory(r.page);
