@@ -56,6 +56,7 @@ import {
   JW_PC_LO,
   JW_RESV,
   JW_SIZE,
+  JW_STALE_PAGE,
   ST_JW,
   ST_X,
   stateBytes,
@@ -719,6 +720,8 @@ export class Hart {
       ops: O as unknown as Readonly<Record<string, number>>,
       pages: this.ramSize >>> 12,
       decode: (page, slot) => this.decodeForTranslation(page, slot),
+      decodeStraddler: (page, mode) => this.decodeStraddler(page, mode),
+      straddleUpper: () => this.straddleUpper,
       decodedB: () => this.decB,
       load: (lo, hi, a, vLo, off, vHi, n, k) => this.jitLoad(lo, hi, a, vLo | off, vHi, n + k) !== 0,
       store: (lo, hi, a, vLo, off, vHi, n, k) => this.jitStore(lo, hi, a, vLo | off, vHi, n + k) !== 0,
@@ -2268,6 +2271,29 @@ export class Hart {
     return w;
   }
 
+  /**
+   * For the translator: decode-cache word A (word B in decB) of the 32-bit
+   * instruction straddling the end of RAM page `page`, its upper half read
+   * where the fetch TLB of mode `mode` maps the next virtual page now (the
+   * half itself in `straddleUpper`: translated code checks it is still
+   * there). 0 unless `page` is the fetch page and the TLB maps the next one
+   * (no walk: the translator must not touch the guest's page tables).
+   */
+  private decodeStraddler(page: number, mode: number): number {
+    if (this.fTag === TLB_INVALID || this.fOff >>> 12 !== page) return 0;
+    const lower = this.ramU16[(page << 11) + 2047]!;
+    if ((lower & 3) !== 3) return 0;
+    const lo2 = (this.fTag + 4096) | 0;
+    const hi2 = lo2 === 0 ? (this.fTagHi + 1) | 0 : this.fTagHi;
+    const idx = mode * TLB_SIZE + ((lo2 >>> 12) & TLB_MASK);
+    if (this.itag[idx] !== lo2 || this.itagHi[idx] !== hi2) return 0;
+    this.straddleUpper = this.ramU16[this.ioff[idx]! >> 1]!;
+    return this.predecode(lower | (this.straddleUpper << 16));
+  }
+
+  /** The upper half of the instruction the last decodeStraddler decoded. */
+  private straddleUpper = 0;
+
   /** Decode raw instruction bits into decode-cache words A (returned) and B (decB). */
   private predecode(raw: number): number {
     let w = raw;
@@ -3052,9 +3078,14 @@ export class Hart {
           // WebAssembly: the dispatcher's loop chains from region to region (whatever the page, while
           // the fetch TLB maps it) and leaves the pc in the jit words, unless a slow path left it here.
           steps = jit.runWasm(region, off, limit - n, this.pcLo & PAGE_MASK, this.pcHi, this.dBase);
-          if (this.jw[JW_PC_KIND] !== 1) {
+          const kind = this.jw[JW_PC_KIND]!;
+          if (kind !== 1) {
             this.pcLo = this.jw[JW_PC_LO]!;
             this.pcHi = this.jw[JW_PC_HI]!;
+            // An instruction straddling a page end found another upper half than it was translated
+            // with (it stopped before that instruction): the page's code is decoded and translated
+            // again, as after a store to it.
+            if (kind === 3) this.invalidateCodePage(this.jw[JW_STALE_PAGE]!);
           }
         } else
           steps = region.fn(

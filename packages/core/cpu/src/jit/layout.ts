@@ -21,7 +21,9 @@ export const JW_PC_HI = 1;
  * (the dispatcher may chain to the region of the target); 1 the pc is in the
  * hart already (a slow path, a callout: back to the hart's dispatcher); 2 pc
  * in JW_PC_LO/HI, back to the hart's dispatcher (no block there, the budget,
- * a resync).
+ * a resync); 3 as 2, and the translations of RAM page {@link JW_STALE_PAGE}
+ * are stale (an instruction straddling its end found another upper half on
+ * the next page than it was translated with).
  */
 export const JW_PC_KIND = 2;
 /** Jit word: the LR reservation, a RAM offset (-1: none). */
@@ -29,6 +31,8 @@ export const JW_RESV = 3;
 /** Jit words: blocks executed by translated code (a 64-bit count, low and high word). */
 export const JW_BLOCKS_LO = 4;
 export const JW_BLOCKS_HI = 5;
+/** Jit word: the RAM page of a stale translation (exit kind 3, see {@link JW_PC_KIND}). */
+export const JW_STALE_PAGE = 6;
 /** Jit words in all. */
 export const JW_SIZE = 8;
 

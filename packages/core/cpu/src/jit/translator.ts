@@ -321,6 +321,14 @@ export interface TranslatorHost {
   readonly pages: number;
   /** Decode the instruction at halfword `slot` of RAM page `page` (filling the decode cache); returns word A, 0 if it straddles the page end. */
   decode(page: number, slot: number): number;
+  /**
+   * Decode the 32-bit instruction straddling the end of RAM page `page` (the
+   * fetch page), its upper half where the fetch TLB of mode `mode` maps the
+   * next page now; returns word A, 0 if the TLB does not map it.
+   */
+  decodeStraddler(page: number, mode: number): number;
+  /** The upper half (16 bits) of the last decodeStraddler's instruction. */
+  straddleUpper(): number;
   /** Word B of the last decode. */
   decodedB(): number;
   /** A load's slow path (the hart's jitLoad, at pc vLo|off, n+k steps into the run); true to end the run. */
@@ -379,6 +387,13 @@ export interface BlockInsn {
   readonly k: number;
   /** The rewriter's inline emulation, for a sensitive instruction it rewrote inline. */
   readonly inline?: { readonly code: string; readonly callout?: string };
+  /**
+   * For a 32-bit instruction straddling the page end (WebAssembly only): its
+   * upper half, at the start of the next virtual page when it was
+   * translated. The code checks the fetch TLB still maps a page with this
+   * half there, and leaves the instruction to the interpreter if not.
+   */
+  readonly upper?: number;
 }
 
 /**
@@ -1023,7 +1038,7 @@ export class BlockTranslator {
     while (work.length > 0 && budget > 0) {
       const off = work.pop()!;
       if (off < 0 || off >= 4096 || byOff.has(off)) continue;
-      if (rootSet.has(off) ? covered[off >>> 1] !== 0 : !pass(off)) continue;
+      if (rootSet.has(off) ? covered[off >>> 1] !== 0 : !pass(off) && !this.straddler(r.page, off)) continue;
       const b = this.translateBlock(r.page, r.ctx, off, byOff, Math.min(MAX_BLOCK, budget), pass);
       if (b === null) continue;
       byOff.set(off, b);
@@ -1173,15 +1188,20 @@ export class BlockTranslator {
     let o = off;
     for (;;) {
       const k = insns.length;
-      if (k > 0 && (k >= max || known.has(o) || o >= 4096 || !pass(o))) {
+      if (k > 0 && (k >= max || known.has(o) || o >= 4096 || (!pass(o) && !this.straddler(page, o)))) {
         if (o < 4096) succ.push(o);
         return block({ kind: "link", target: o });
       }
-      const a = host.decode(page, o >>> 1);
+      let a = host.decode(page, o >>> 1);
+      let upper: number | undefined;
       if (a === 0) {
-        // Straddles the page end: the interpreter runs it.
-        if (k === 0) return null;
-        return block({ kind: "link", target: o });
+        // Straddles the page end. WebAssembly translates it against the upper half the next page
+        // holds now, checked where it runs; else (the JavaScript backend, the next page not in the
+        // fetch TLB, or system code) the interpreter runs it.
+        if (this.backend === "wasm") a = host.decodeStraddler(page, ctx & 7);
+        if (a === 0 || this.systemOps[a & 0xff] === 1 || this.stopOps[a & 0xff] === 1)
+          return k === 0 ? null : block({ kind: "link", target: o });
+        upper = host.straddleUpper();
       }
       const b = host.decodedB();
       const len = a & (1 << 24) ? 2 : 4;
@@ -1211,7 +1231,9 @@ export class BlockTranslator {
           continue;
         }
       }
-      insns.push({ a, b, off: o, len, k: k + 1 });
+      insns.push(
+        upper === undefined ? { a, b, off: o, len, k: k + 1 } : { a, b, off: o, len, k: k + 1, upper },
+      );
       switch (op) {
         case O.JAL: {
           const t = o + b;
@@ -1242,6 +1264,17 @@ export class BlockTranslator {
       }
       o += len;
     }
+  }
+
+  /**
+   * Whether offset `off` of RAM page `page` holds a 32-bit instruction
+   * straddling the page end. Such an instruction is never in the decode
+   * cache, so never counted as executed nor hot: a block takes it with the
+   * code that runs on into it, and a block may start there where other code
+   * goes to it (a call's return address).
+   */
+  private straddler(page: number, off: number): boolean {
+    return off === 4094 && this.backend === "wasm" && (this.host.ramU16[(page << 11) + 2047]! & 3) === 3;
   }
 
   /** The JavaScript backend's code of block `b` (see compileJs), generated from its instructions once. */

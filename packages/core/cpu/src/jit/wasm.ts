@@ -38,6 +38,7 @@ import {
   JW_PC_KIND,
   JW_PC_LO,
   JW_RESV,
+  JW_STALE_PAGE,
   jumpCacheOffset,
   ST_JW,
   ST_X,
@@ -243,6 +244,8 @@ const EXIT_CHAIN = 0;
 const EXIT_HART = 1;
 /** Back to the hart's dispatcher with the pc in the jit words (the budget, a resync). */
 const EXIT_STOP = 2;
+/** As EXIT_STOP, and the translations of page JW_STALE_PAGE are stale (see straddleGuard). */
+const EXIT_STALE = 3;
 /** Function table slots added at a time. */
 const TABLE_GROWTH = 256;
 
@@ -1036,15 +1039,9 @@ export class WasmBackend {
     f.i32(0);
     f.mem(I32_LOAD, 2, L.JW + JW_PC_KIND * 4);
     f.set(12);
-    // Back to the hart unless a control transfer with budget left; a call that ran nothing stopped
-    // at the budget.
+    // Back to the hart unless a control transfer (EXIT_CHAIN, 0) with budget left; a call that ran
+    // nothing stopped at the budget.
     f.get(12);
-    f.i32(EXIT_HART);
-    f.op(I32_EQ);
-    f.get(12);
-    f.i32(EXIT_STOP);
-    f.op(I32_EQ);
-    f.op(I32_OR);
     f.get(7);
     f.op(I32_EQZ);
     f.op(I32_OR);
@@ -1605,7 +1602,8 @@ class RegionGen {
   private link(target: number, p: number): void {
     const f = this.f;
     if (target >= 4096) {
-      this.exitAt(4096, 0);
+      // Past the page end (after an instruction straddling it, the next page's offset 2).
+      this.exitAt(target, 0);
       return;
     }
     const no = this.r.idx[target >>> 1]!;
@@ -1697,6 +1695,7 @@ class RegionGen {
     const r1 = (a >>> 14) & 31;
     const r2 = (a >>> 19) & 31;
     const imm = i.b;
+    if (i.upper !== undefined) this.straddleGuard(i);
     if (i.inline !== undefined) {
       this.inline(i);
       return;
@@ -1971,6 +1970,64 @@ class RegionGen {
     f.if();
     this.exitHart(i.k);
     f.end();
+    f.end();
+  }
+
+  /**
+   * Before an instruction straddling the page end: the fetch TLB (the set of
+   * the region's fetch mode) must map the next virtual page, to a page that
+   * starts with the upper half the instruction was translated with. Else
+   * leave before it, for the interpreter (which fetches it afresh, walking
+   * or faulting as the fetch requires); when the TLB maps another half
+   * there, the page's translations are dropped too, to be made again.
+   */
+  private straddleGuard(i: BlockInsn): void {
+    const f = this.f;
+    const L = this.L;
+    f.get(B_VB);
+    f.i64(4096);
+    f.op(I64_ADD);
+    f.set(L_A);
+    f.get(L_A);
+    f.op(I32_WRAP_I64);
+    f.set(L_LO);
+    f.get(L_A);
+    f.i64(32);
+    f.op(I64_SHR_U);
+    f.op(I32_WRAP_I64);
+    f.set(L_HI);
+    f.get(L_LO);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(TLB_SET_ENTRIES - 1);
+    f.op(I32_AND);
+    f.i32((this.r.ctx & 7) << TLB_SET_BITS);
+    f.op(I32_ADD);
+    f.i32(2);
+    f.op(I32_SHL);
+    f.tee(L_I);
+    f.mem(I32_LOAD, 2, L.tlb.itag);
+    f.get(L_LO);
+    f.op(I32_XOR);
+    f.get(L_I);
+    f.mem(I32_LOAD, 2, L.tlb.itagHi);
+    f.get(L_HI);
+    f.op(I32_XOR);
+    f.op(I32_OR);
+    f.if();
+    this.exitAt(i.off, i.k - 1, EXIT_STOP);
+    f.end();
+    // Another half there (the code or the mapping changed): this translation is stale.
+    f.get(L_I);
+    f.mem(I32_LOAD, 2, L.tlb.ioff);
+    f.mem(I32_LOAD16_U, 1, L.RAM);
+    f.i32(i.upper!);
+    f.op(I32_NE);
+    f.if();
+    f.i32(0);
+    f.i32(this.r.page);
+    f.mem(I32_STORE, 2, L.JW + JW_STALE_PAGE * 4);
+    this.exitAt(i.off, i.k - 1, EXIT_STALE);
     f.end();
   }
 
