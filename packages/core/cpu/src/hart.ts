@@ -1936,7 +1936,8 @@ export class Hart {
       if (pageOffset + size <= 4096) {
         // Misaligned inside one page of plain RAM (its TLB entry says so once the first byte is
         // translated): the bytes at once, as the bytewise loop below would read them. (Linux's
-        // boot makes ~320 K misaligned 8-byte loads, and as many stores, from translated code.)
+        // boot makes ~320 K misaligned 8-byte loads, and as many stores; WebAssembly translated
+        // code does those itself once the TLB maps the page, see the backend's misalignedLoads.)
         const pa = this.dataPa(lo, hi, 1, ACC_LOAD);
         if (pa < 0) return 0;
         const idx = this.dBase + ((lo >>> 12) & TLB_MASK);

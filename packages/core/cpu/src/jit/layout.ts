@@ -33,6 +33,11 @@ export const JW_BLOCKS_LO = 4;
 export const JW_BLOCKS_HI = 5;
 /** Jit word: the RAM page of a stale translation (exit kind 3, see {@link JW_PC_KIND}). */
 export const JW_STALE_PAGE = 6;
+/**
+ * Jit word: the first TLB entry of the data set of the run translated code
+ * is in (the hart's dBase; the dispatcher's loop sets it at entry).
+ */
+export const JW_DBASE = 7;
 /** Jit words in all. */
 export const JW_SIZE = 8;
 

@@ -34,6 +34,7 @@ import {
   JC_ENTRIES,
   JC_ENTRY_BYTES,
   JW_BLOCKS_LO,
+  JW_DBASE,
   JW_PC_HI,
   JW_PC_KIND,
   JW_PC_LO,
@@ -144,6 +145,7 @@ const I32_EQZ = 0x45;
 const I32_EQ = 0x46;
 const I32_NE = 0x47;
 const I32_GE_S = 0x4e;
+const I32_LE_U = 0x4d;
 const I32_GT_S = 0x4a;
 const I64_EQZ = 0x50;
 const I64_EQ = 0x51;
@@ -1016,6 +1018,10 @@ export class WasmBackend {
     // Locals: 6 n, 7 r (the last call's steps), 8 pcLo, 9 pcHi, 10 TLB index, 11 directory index,
     // 12 kind, 13 n after.
     const at = f.fn(8, T_I32);
+    // The run's data TLB set, for the slow paths' forwarders (see misalignedLoads).
+    f.i32(0);
+    f.get(4);
+    f.mem(I32_STORE, 2, L.JW + JW_DBASE * 4);
     const top = f.loop();
     f.get(6);
     f.get(1);
@@ -1091,8 +1097,10 @@ export class WasmBackend {
     f.op(UNREACHABLE);
     f.endFn(at);
     this.chainFunction(f);
-    forwards.forEach(([, type], i) => {
-      const fwd = f.fn();
+    forwards.forEach(([name, type], i) => {
+      const fwd = f.fn(2, T_I32);
+      if (name === "ld") this.misalignedLoads(f);
+      if (name === "st") this.misalignedStores(f);
       const params = type === 1 ? 6 : type === 3 ? 5 : 4;
       for (let p = 0; p < params; p++) f.get(p);
       f.call(i);
@@ -1276,6 +1284,157 @@ export class WasmBackend {
     f.callIndirect(TYPE_BLOCK, true);
     f.op(UNREACHABLE);
     f.endFn(at);
+  }
+
+  /**
+   * The start of the load slow path's forwarder `(lo, hi, a, pcLo, pcHi,
+   * steps)`, locals 6 and 7 i32: a misaligned load inside one page that the
+   * load TLB maps (plain RAM) is done here, rd written in the register file,
+   * and returns 0, as the hart's jitLoad would after reading the bytes one
+   * by one (Debian's boot makes ~317 K misaligned 8-byte loads, and as many
+   * stores, from translated code: a call into JavaScript each, ~0.1 us).
+   * Anything else falls through to the hart.
+   */
+  private misalignedLoads(f: Body): void {
+    const O = this.host.ops;
+    const loads = [
+      [O.LD!, 8, I64_LOAD],
+      [O.LW!, 4, I64_LOAD32_S],
+      [O.LWU!, 4, I64_LOAD32_U],
+      [O.LH!, 2, I64_LOAD16_S],
+      [O.LHU!, 2, I64_LOAD16_U],
+    ] as const;
+    for (const [op, size, opc] of loads) {
+      this.misalignedInPage(f, op, size, this.tlb.rtag, this.tlb.rtagHi);
+      // X[rd] = the bytes (local 6: the TLB entry's byte index).
+      f.get(2);
+      f.i32(8);
+      f.op(I32_SHR_U);
+      f.i32(63);
+      f.op(I32_AND);
+      f.i32(3);
+      f.op(I32_SHL);
+      f.get(6);
+      f.mem(I32_LOAD, 2, this.tlb.roff);
+      f.get(0);
+      f.i32(4095);
+      f.op(I32_AND);
+      f.op(I32_ADD);
+      f.mem(opc, 0, this.RAM);
+      f.mem(I64_STORE, 3, this.X);
+      f.i32(0);
+      f.op(RETURN);
+      f.end();
+      f.end();
+    }
+  }
+
+  /**
+   * The store slow path's forwarder's start, as {@link misalignedLoads}: the
+   * value from the register file (rs2), and the LR reservation dropped if
+   * either 8-byte granule the store touches holds it (the hart's ramWritten;
+   * a page the store TLB maps holds no code and is not watched).
+   */
+  private misalignedStores(f: Body): void {
+    const O = this.host.ops;
+    const stores = [
+      [O.SD!, 8, I64_STORE],
+      [O.SW!, 4, I64_STORE32],
+      [O.SH!, 2, I64_STORE16],
+    ] as const;
+    for (const [op, size, opc] of stores) {
+      this.misalignedInPage(f, op, size, this.tlb.wtag, this.tlb.wtagHi);
+      // Local 7: the RAM offset written.
+      f.get(6);
+      f.mem(I32_LOAD, 2, this.tlb.woff);
+      f.get(0);
+      f.i32(4095);
+      f.op(I32_AND);
+      f.op(I32_ADD);
+      f.tee(7);
+      f.get(2);
+      f.i32(19);
+      f.op(I32_SHR_U);
+      f.i32(31);
+      f.op(I32_AND);
+      f.i32(3);
+      f.op(I32_SHL);
+      f.mem(I64_LOAD, 3, this.X);
+      f.mem(opc, 0, this.RAM);
+      // (No reservation is -1, whose granule no RAM offset below 2^31 matches.)
+      for (const last of [0, size - 1]) {
+        f.get(7);
+        if (last !== 0) {
+          f.i32(last);
+          f.op(I32_ADD);
+        }
+        f.i32(0);
+        f.mem(I32_LOAD, 2, this.JW + JW_RESV * 4);
+        f.op(I32_XOR);
+        f.i32(-8);
+        f.op(I32_AND);
+        f.op(I32_EQZ);
+        f.if();
+        f.i32(0);
+        f.i32(-1);
+        f.mem(I32_STORE, 2, this.JW + JW_RESV * 4);
+        f.end();
+      }
+      f.i32(0);
+      f.op(RETURN);
+      f.end();
+      f.end();
+    }
+  }
+
+  /**
+   * Open two ifs (the caller closes them): the forwarder's access (param 0
+   * lo, 1 hi, 2 the decode word) is operation `op`, misaligned inside one
+   * page, and the TLB (`tag`, `tagHi`, the set of the run's data mode, see
+   * JW_DBASE) maps that page; local 6 then holds the entry's byte index.
+   */
+  private misalignedInPage(f: Body, op: number, size: number, tag: number, tagHi: number): void {
+    f.get(2);
+    f.i32(0xff);
+    f.op(I32_AND);
+    f.i32(op);
+    f.op(I32_EQ);
+    f.get(0);
+    f.i32(size - 1);
+    f.op(I32_AND);
+    f.i32(0);
+    f.op(I32_NE);
+    f.op(I32_AND);
+    f.get(0);
+    f.i32(4095);
+    f.op(I32_AND);
+    f.i32(4096 - size);
+    f.op(I32_LE_U);
+    f.op(I32_AND);
+    f.if();
+    f.i32(0);
+    f.mem(I32_LOAD, 2, this.JW + JW_DBASE * 4);
+    f.get(0);
+    f.i32(12);
+    f.op(I32_SHR_U);
+    f.i32(TLB_SET_ENTRIES - 1);
+    f.op(I32_AND);
+    f.op(I32_ADD);
+    f.i32(2);
+    f.op(I32_SHL);
+    f.tee(6);
+    f.mem(I32_LOAD, 2, tag);
+    f.get(0);
+    f.i32(-4096);
+    f.op(I32_AND);
+    f.op(I32_XOR);
+    f.get(6);
+    f.mem(I32_LOAD, 2, tagHi);
+    f.get(1);
+    f.op(I32_XOR);
+    f.op(I32_OR);
+    f.op(I32_EQZ);
+    f.if();
   }
 
   /** The exit: `(pc, kind, n, nb)`: the pc, the kind and the blocks run into the jit words; returns n. */
