@@ -816,6 +816,31 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
   f.end();
 }
 
+/**
+ * In a slow path's forwarder: push the register file byte offset of the
+ * register field at bit `shift` of the decode word (param 2), `mask` wide
+ * (rd's field holds 32 for x0, whose writes go to the sink after x31).
+ */
+function registerAt(f: Body, shift: number, mask: number): void {
+  f.get(2);
+  f.i32(shift);
+  f.op(I32_SHR_U);
+  f.i32(mask);
+  f.op(I32_AND);
+  f.i32(3);
+  f.op(I32_SHL);
+}
+
+/** In a slow path's forwarder: push the RAM offset of the access (param 0) through TLB entry local 6 (`off` its offsets array). */
+function ramOffsetAt(f: Body, off: number): void {
+  f.get(6);
+  f.mem(I32_LOAD, 2, off);
+  f.get(0);
+  f.i32(4095);
+  f.op(I32_AND);
+  f.op(I32_ADD);
+}
+
 /** The WebAssembly backend of one hart's translator. */
 export class WasmBackend {
   private readonly api: WasmApi;
@@ -1306,20 +1331,9 @@ export class WasmBackend {
     ] as const;
     for (const [op, size, opc] of loads) {
       this.misalignedInPage(f, op, size, this.tlb.rtag, this.tlb.rtagHi);
-      // X[rd] = the bytes (local 6: the TLB entry's byte index).
-      f.get(2);
-      f.i32(8);
-      f.op(I32_SHR_U);
-      f.i32(63);
-      f.op(I32_AND);
-      f.i32(3);
-      f.op(I32_SHL);
-      f.get(6);
-      f.mem(I32_LOAD, 2, this.tlb.roff);
-      f.get(0);
-      f.i32(4095);
-      f.op(I32_AND);
-      f.op(I32_ADD);
+      // X[rd] = the bytes.
+      registerAt(f, 8, 63);
+      ramOffsetAt(f, this.tlb.roff);
       f.mem(opc, 0, this.RAM);
       f.mem(I64_STORE, 3, this.X);
       f.i32(0);
@@ -1345,20 +1359,9 @@ export class WasmBackend {
     for (const [op, size, opc] of stores) {
       this.misalignedInPage(f, op, size, this.tlb.wtag, this.tlb.wtagHi);
       // Local 7: the RAM offset written.
-      f.get(6);
-      f.mem(I32_LOAD, 2, this.tlb.woff);
-      f.get(0);
-      f.i32(4095);
-      f.op(I32_AND);
-      f.op(I32_ADD);
+      ramOffsetAt(f, this.tlb.woff);
       f.tee(7);
-      f.get(2);
-      f.i32(19);
-      f.op(I32_SHR_U);
-      f.i32(31);
-      f.op(I32_AND);
-      f.i32(3);
-      f.op(I32_SHL);
+      registerAt(f, 19, 31);
       f.mem(I64_LOAD, 3, this.X);
       f.mem(opc, 0, this.RAM);
       // (No reservation is -1, whose granule no RAM offset below 2^31 matches.)
