@@ -135,6 +135,20 @@ _start:
 buf: .zero 64
 `;
 
+// A loop of 300 straight-line instructions on one page: more than one region holds (256), so
+// each round goes from a block of one region to a block of the other and back, on the page.
+const LONG_LOOP = `
+_start:
+  li s0, 200
+  li s1, 0
+1:
+${"  addi s1, s1, 1\n  xori s1, s1, 3\n".repeat(150)}
+  addi s0, s0, -1
+  bnez s0, 1b
+2:
+  j 2b
+`;
+
 function run(engine: "interpreter" | "translator", blockMaps = true, source = SOURCE) {
   const { bytes, entry } = assemble(source, { base: BigInt(BARE_RAM_BASE) });
   const m = new BareMachine({
@@ -154,7 +168,15 @@ function run(engine: "interpreter" | "translator", blockMaps = true, source = SO
     pc: m.hart.pcLo,
     cycles: m.hart.counters.slice(),
     stats: m.hart.translator?.stats,
+    translator: m.hart.translator,
   };
+}
+
+/** The registers, pc and counters a translated run ends with are the interpreter's. */
+function expectSameRun(t: ReturnType<typeof run>, ref: ReturnType<typeof run>): void {
+  expect(t.x).toEqual(ref.x);
+  expect(t.pc).toBe(ref.pc);
+  expect(Array.from(t.cycles)).toEqual(Array.from(ref.cycles));
 }
 
 describe("WebAssembly backend: the dispatcher loop", () => {
@@ -182,9 +204,7 @@ describe("WebAssembly backend: the dispatcher loop", () => {
       proto.jitLoad = jitLoad;
       proto.jitStore = jitStore;
     }
-    expect(t.x).toEqual(ref.x);
-    expect(t.pc).toBe(ref.pc);
-    expect(Array.from(t.cycles)).toEqual(Array.from(ref.cycles));
+    expectSameRun(t, ref);
     // Every first sc.d failed (the sd's last bytes are in its granule), every second succeeded.
     expect(ref.x[18 * 2 + 1]).not.toBe(0);
     expect(t.stats!.steps).toBeGreaterThan(10_000);
@@ -193,15 +213,30 @@ describe("WebAssembly backend: the dispatcher loop", () => {
     expect(slow.load + slow.store).toBeLessThan(10);
   });
 
+  it("chains between regions of one page without the jump cache", () => {
+    const ref = run("interpreter", true, LONG_LOOP);
+    const t = run("translator", true, LONG_LOOP);
+    expectSameRun(t, ref);
+    const s = t.stats!;
+    expect(s.compiles).toBeGreaterThanOrEqual(2);
+    expect(s.steps).toBeGreaterThan(50_000);
+    // 400 transfers between the regions; the hart's dispatcher entered translated code about
+    // twice per slice of 1000 steps (the harness runs 60: a round is 302 steps, and a slice ends
+    // where the next block would not fit).
+    expect(s.hits).toBeLessThan(150);
+    // The transfers between the regions (two a round) took the in-page chain, which needs no
+    // look in the fetch TLB nor the jump cache: no entry was ever filled.
+    const jc = (t.translator as unknown as { wasmBackend: { jumpCache: Int32Array } }).wasmBackend.jumpCache;
+    expect(jc.every((w) => w === 0)).toBe(true);
+  });
+
   it("translates an instruction straddling a page end, and sees its upper half rewritten", () => {
     const { bytes } = assemble(STRADDLE, { base: BigInt(BARE_RAM_BASE) });
     // The straddler sits where the test means it to: 32 bits at the page's last halfword.
     expect(bytes[0x1ffe]! & 3).toBe(3);
     const ref = run("interpreter", true, STRADDLE);
     const t = run("translator", true, STRADDLE);
-    expect(t.x).toEqual(ref.x);
-    expect(t.pc).toBe(ref.pc);
-    expect(Array.from(t.cycles)).toEqual(Array.from(ref.cycles));
+    expectSameRun(t, ref);
     // s2 (x18): the sum of s1 = 3, 6, ... over 1500 iterations, less the next 1500.
     const sum = (from: number, to: number) => (3 * (to * (to + 1) - from * (from - 1))) / 2;
     expect(ref.x[36]).toBe((sum(1, 1500) - sum(1501, 3000)) | 0);
@@ -217,9 +252,7 @@ describe("WebAssembly backend: the dispatcher loop", () => {
   it("chains across pages with the interpreter's results and counter reads", () => {
     const ref = run("interpreter");
     const t = run("translator");
-    expect(t.x).toEqual(ref.x);
-    expect(t.pc).toBe(ref.pc);
-    expect(Array.from(t.cycles)).toEqual(Array.from(ref.cycles));
+    expectSameRun(t, ref);
     const s = t.stats!;
     // The loop ran translated, and most block-to-block transitions (the calls and returns
     // between the two pages among them) did not go back to the hart's dispatcher.
@@ -230,9 +263,7 @@ describe("WebAssembly backend: the dispatcher loop", () => {
   it("without block maps, runs translated code from the hart's dispatcher with the same results", () => {
     const ref = run("interpreter");
     const t = run("translator", false);
-    expect(t.x).toEqual(ref.x);
-    expect(t.pc).toBe(ref.pc);
-    expect(Array.from(t.cycles)).toEqual(Array.from(ref.cycles));
+    expectSameRun(t, ref);
     const s = t.stats!;
     expect(s.steps).toBeGreaterThan(30_000);
     // Every transfer between the pages (2000 calls, 2000 returns) goes back to the hart's dispatcher.
