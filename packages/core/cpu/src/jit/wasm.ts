@@ -183,6 +183,8 @@ const I64_SHR_U = 0x88;
 const I32_WRAP_I64 = 0xa7;
 const I64_EXTEND_I32_S = 0xac;
 const I64_EXTEND_I32_U = 0xad;
+const I64_EXTEND32_S = 0xc4;
+const SELECT = 0x1b;
 const T_I32 = 0x7f;
 const T_I64 = 0x7e;
 const T_VOID = 0x40;
@@ -484,7 +486,32 @@ enum G {
   JAL,
   JALR,
   BRANCH,
+  LR,
+  SC,
+  AMO,
 }
+
+/** AMO functions (funct5) the generator does inline: all of RV64A's. */
+const AMO_ADD = 0x00;
+const AMO_SWAP = 0x01;
+const AMO_XOR = 0x04;
+const AMO_OR = 0x08;
+const AMO_AND = 0x0c;
+const AMO_MIN = 0x10;
+const AMO_MAX = 0x14;
+const AMO_MINU = 0x18;
+const AMO_MAXU = 0x1c;
+const AMO_FUNCTIONS = new Set([
+  AMO_ADD,
+  AMO_SWAP,
+  AMO_XOR,
+  AMO_OR,
+  AMO_AND,
+  AMO_MIN,
+  AMO_MAX,
+  AMO_MINU,
+  AMO_MAXU,
+]);
 
 /** What each op does: [kind, wasm opcode or helper, extra]. */
 const OP_TABLE: Record<string, readonly [G, number, number]> = {
@@ -545,6 +572,13 @@ const OP_TABLE: Record<string, readonly [G, number, number]> = {
   SH: [G.STORE, I64_STORE16, 1],
   SW: [G.STORE, I64_STORE32, 2],
   SD: [G.STORE, I64_STORE, 3],
+  // Atomics: the access's opcode (AMOs: none, see atomic), alignment (log2).
+  LR_W: [G.LR, I64_LOAD32_S, 2],
+  LR_D: [G.LR, I64_LOAD, 3],
+  SC_W: [G.SC, I64_STORE32, 2],
+  SC_D: [G.SC, I64_STORE, 3],
+  AMO_W: [G.AMO, 0, 2],
+  AMO_D: [G.AMO, 0, 3],
   FENCE: [G.FENCE, 0, 0],
   FENCE_I: [G.FENCE, 0, 0],
   JAL: [G.JAL, 0, 0],
@@ -818,6 +852,26 @@ function emitChainLookup(f: Body, L: WasmBackend["layout"], o: ChainLookup): voi
     f.get(o.slot);
     f.mem(I32_STORE, 2, L.JC + 12);
   }
+  f.end();
+}
+
+/**
+ * A store to the LR reservation's 8-byte granule drops it: the RAM offset
+ * of a byte stored is on the stack (consumed), `resv` the reservation's
+ * jit word's byte address. (None is -1: -1 ^ offset has bit 31 set, RAM
+ * offsets being below 2^31, so it never matches.)
+ */
+function dropReservationAt(f: Body, resv: number): void {
+  f.i32(0);
+  f.mem(I32_LOAD, 2, resv);
+  f.op(I32_XOR);
+  f.i32(-8);
+  f.op(I32_AND);
+  f.op(I32_EQZ);
+  f.if();
+  f.i32(0);
+  f.i32(-1);
+  f.mem(I32_STORE, 2, resv);
   f.end();
 }
 
@@ -1354,24 +1408,14 @@ export class WasmBackend {
       registerAt(f, 19, 31);
       f.mem(I64_LOAD, 3, this.X);
       f.mem(opc, 0, this.RAM);
-      // (No reservation is -1, whose granule no RAM offset below 2^31 matches.)
+      // Its first and last bytes' granules.
       for (const last of [0, size - 1]) {
         f.get(7);
         if (last !== 0) {
           f.i32(last);
           f.op(I32_ADD);
         }
-        f.i32(0);
-        f.mem(I32_LOAD, 2, this.JW + JW_RESV * 4);
-        f.op(I32_XOR);
-        f.i32(-8);
-        f.op(I32_AND);
-        f.op(I32_EQZ);
-        f.if();
-        f.i32(0);
-        f.i32(-1);
-        f.mem(I32_STORE, 2, this.JW + JW_RESV * 4);
-        f.end();
+        dropReservationAt(f, this.JW + JW_RESV * 4);
       }
       f.i32(0);
       f.op(RETURN);
@@ -2018,6 +2062,11 @@ class RegionGen {
       case G.STORE:
         this.store(i, r1, r2, opc, extra);
         return;
+      case G.LR:
+      case G.SC:
+      case G.AMO:
+        this.atomic(i, kind, rd, r1, r2, opc, extra);
+        return;
       case G.FENCE:
         // The hart keeps decode caches and translations coherent with every store.
         return;
@@ -2194,20 +2243,8 @@ class RegionGen {
     f.tee(L_O);
     f.get(L_B);
     f.mem(opc, align, L.RAM);
-    // A store to the LR reservation's doubleword drops it. (None is -1: -1 ^ offset has bit 31
-    // set, RAM offsets being below 2^31, so it never matches.)
-    f.i32(0);
-    f.mem(I32_LOAD, 2, L.JW + JW_RESV * 4);
     f.get(L_O);
-    f.op(I32_XOR);
-    f.i32(-8);
-    f.op(I32_AND);
-    f.op(I32_EQZ);
-    f.if();
-    f.i32(0);
-    f.i32(-1);
-    f.mem(I32_STORE, 2, L.JW + JW_RESV * 4);
-    f.end();
+    dropReservationAt(f, L.JW + JW_RESV * 4);
     f.else();
     this.slowArgs(i);
     f.call(this.frame.storeSlow);
@@ -2273,6 +2310,129 @@ class RegionGen {
     f.mem(I32_STORE, 2, L.JW + JW_STALE_PAGE * 4);
     this.exitAt(i.off, i.k - 1, EXIT_STALE);
     f.end();
+  }
+
+  /**
+   * LR, SC or an AMO (`kind`) of 2^`align` bytes, `opc` its load or store:
+   * where the TLB maps the (aligned) address, in WebAssembly as the hart's
+   * atomic() does it on RAM (a single hart: nothing to lock); else the
+   * hart's out-of-line path (misaligned, a TLB miss, an AMO function it
+   * rejects). On Debian's boot ~500 K a boot (LR/SC 297 K, AMOs 207 K),
+   * each a call into JavaScript before.
+   */
+  private atomic(
+    i: BlockInsn,
+    kind: G,
+    rd: number,
+    r1: number,
+    r2: number,
+    opc: number,
+    align: number,
+  ): void {
+    const f = this.f;
+    const L = this.L;
+    const fn = i.b;
+    if (kind === G.AMO && !AMO_FUNCTIONS.has(fn)) {
+      this.system(i);
+      return;
+    }
+    const resv = L.JW + JW_RESV * 4;
+    this.address(r1, 0);
+    if (kind !== G.LR) {
+      this.src(r2);
+      f.set(L_B);
+    }
+    if (kind === G.LR) this.tlbHit(L.tlb.rtag, L.tlb.rtagHi, align);
+    else this.tlbHit(L.tlb.wtag, L.tlb.wtagHi, align);
+    f.if();
+    // L_O: the RAM offset.
+    f.get(L_I);
+    f.mem(I32_LOAD, 2, kind === G.LR ? L.tlb.roff : L.tlb.woff);
+    f.get(L_LO);
+    f.i32(4095);
+    f.op(I32_AND);
+    f.op(I32_ADD);
+    f.set(L_O);
+    if (kind === G.LR) {
+      if (rd !== 32) {
+        f.get(L_O);
+        f.mem(opc, align, L.RAM);
+        this.dst(rd);
+      }
+      f.i32(0);
+      f.get(L_O);
+      f.mem(I32_STORE, 2, resv);
+    } else if (kind === G.SC) {
+      // L_T: the reservation is on this address; either way it is gone.
+      f.i32(0);
+      f.mem(I32_LOAD, 2, resv);
+      f.get(L_O);
+      f.op(I32_EQ);
+      f.set(L_T);
+      f.i32(0);
+      f.i32(-1);
+      f.mem(I32_STORE, 2, resv);
+      f.get(L_T);
+      f.if();
+      f.get(L_O);
+      f.get(L_B);
+      f.mem(opc, align, L.RAM);
+      f.end();
+      if (rd !== 32) {
+        f.get(L_T);
+        f.op(I32_EQZ);
+        f.op(I64_EXTEND_I32_U);
+        this.dst(rd);
+      }
+    } else {
+      // L_A: the old value (a word sign-extended, as rd gets it); the operand too.
+      const word = align === 2;
+      f.get(L_O);
+      f.mem(word ? I64_LOAD32_S : I64_LOAD, align, L.RAM);
+      f.set(L_A);
+      if (word) {
+        f.get(L_B);
+        f.op(I64_EXTEND32_S);
+        f.set(L_B);
+      }
+      f.get(L_O);
+      this.amoValue(fn);
+      f.mem(word ? I64_STORE32 : I64_STORE, align, L.RAM);
+      f.get(L_O);
+      dropReservationAt(f, resv);
+      if (rd !== 32) {
+        f.get(L_A);
+        this.dst(rd);
+      }
+    }
+    f.else();
+    this.system(i);
+    f.end();
+    // The slow path may have written rd: its local is stale there.
+    this.cached = 0;
+  }
+
+  /** Push an AMO's new value from the old one (L_A) and the operand (L_B), `fn` its funct5. */
+  private amoValue(fn: number): void {
+    const f = this.f;
+    if (fn === AMO_SWAP) {
+      f.get(L_B);
+      return;
+    }
+    if (fn >= AMO_MIN) {
+      // min, max, minu, maxu: one of the two, by (old < operand).
+      const pickOld = fn === AMO_MIN || fn === AMO_MINU;
+      f.get(pickOld ? L_A : L_B);
+      f.get(pickOld ? L_B : L_A);
+      f.get(L_A);
+      f.get(L_B);
+      f.op(fn >= AMO_MINU ? I64_LT_U : I64_LT_S);
+      f.op(SELECT);
+      return;
+    }
+    f.get(L_A);
+    f.get(L_B);
+    f.op(fn === AMO_ADD ? I64_ADD : fn === AMO_XOR ? I64_XOR : fn === AMO_AND ? I64_AND : I64_OR);
   }
 
   /** An instruction the hart executes out of line (system, CSR, atomics, floating point). */
