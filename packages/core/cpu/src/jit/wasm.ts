@@ -1365,15 +1365,7 @@ export class WasmBackend {
    * Anything else falls through to the hart.
    */
   private misalignedLoads(f: Body): void {
-    const O = this.host.ops;
-    const loads = [
-      [O.LD!, 8, I64_LOAD],
-      [O.LW!, 4, I64_LOAD32_S],
-      [O.LWU!, 4, I64_LOAD32_U],
-      [O.LH!, 2, I64_LOAD16_S],
-      [O.LHU!, 2, I64_LOAD16_U],
-    ] as const;
-    for (const [op, size, opc] of loads) {
+    for (const [op, size, opc] of this.wideAccesses(G.LOAD)) {
       this.misalignedInPage(f, op, size, this.tlb.rtag, this.tlb.rtagHi);
       // X[rd] = the bytes.
       registerAt(f, 8, 63);
@@ -1394,13 +1386,7 @@ export class WasmBackend {
    * a page the store TLB maps holds no code and is not watched).
    */
   private misalignedStores(f: Body): void {
-    const O = this.host.ops;
-    const stores = [
-      [O.SD!, 8, I64_STORE],
-      [O.SW!, 4, I64_STORE32],
-      [O.SH!, 2, I64_STORE16],
-    ] as const;
-    for (const [op, size, opc] of stores) {
+    for (const [op, size, opc] of this.wideAccesses(G.STORE)) {
       this.misalignedInPage(f, op, size, this.tlb.wtag, this.tlb.wtagHi);
       // Local 7: the RAM offset written.
       ramOffsetAt(f, this.tlb.woff);
@@ -1422,6 +1408,14 @@ export class WasmBackend {
       f.end();
       f.end();
     }
+  }
+
+  /** The loads or stores (`kind`) wider than a byte, from {@link OP_TABLE}: [op number, size, opcode]. */
+  private wideAccesses(kind: G.LOAD | G.STORE): [number, number, number][] {
+    const out: [number, number, number][] = [];
+    for (const [name, [k, opcode, align]] of Object.entries(OP_TABLE))
+      if (k === kind && align > 0) out.push([this.host.ops[name]!, 1 << align, opcode]);
+    return out;
   }
 
   /**
