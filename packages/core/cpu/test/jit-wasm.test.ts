@@ -5,7 +5,7 @@
  */
 import { assemble } from "@hvkit/isa";
 import { describe, expect, it } from "vitest";
-import { BARE_RAM_BASE, BareMachine } from "../src/index.js";
+import { BARE_RAM_BASE, BareMachine, type TranslationOptions } from "../src/index.js";
 
 // A loop on one page calling a function on another, which reads the cycle and instret
 // counters (their values depend on the steps run so far in the chain).
@@ -228,11 +228,75 @@ _start:
 buf: .zero 64
 `;
 
-function run(engine: "interpreter" | "translator", blockMaps = true, source = SOURCE) {
+// FUNCTIONS small loops, 16 to a page, called in turn for four rounds: ~500 blocks in all, more
+// than a small cache keeps.
+const FUNCTIONS = 128;
+const MANY_BLOCKS = `
+_start:
+  li s0, 4
+  li s1, 0
+1:
+${Array.from({ length: FUNCTIONS }, (_, i) => `  call f${i}\n  add s1, s1, a0`).join("\n")}
+  addi s0, s0, -1
+  bnez s0, 1b
+2:
+  j 2b
+${Array.from(
+  { length: FUNCTIONS },
+  (_, i) => `.balign 256
+f${i}:
+  li t0, 12
+  li a0, ${i}
+3:
+  addi a0, a0, ${i + 1}
+  slli t1, a0, 3
+  xor a0, a0, t1
+  addi t0, t0, -1
+  bnez t0, 3b
+  ret`,
+).join("\n")}
+`;
+
+// A hot loop on one page that now and then calls a short loop on another: 40 calls of ~100 steps
+// each, 5,000 steps apart.
+const RARE_CALLS = `
+_start:
+  li s0, 40
+  li s1, 0
+1:
+  li t0, 1000
+2:
+  addi s1, s1, 3
+  xor s1, s1, t0
+  addi t0, t0, -1
+  bnez t0, 2b
+  call rare
+  addi s0, s0, -1
+  bnez s0, 1b
+3:
+  j 3b
+.balign 4096
+rare:
+  li t1, 20
+4:
+  addi s1, s1, 5
+  slli t2, s1, 2
+  xor s1, s1, t2
+  addi t1, t1, -1
+  bnez t1, 4b
+  ret
+`;
+
+function run(
+  engine: "interpreter" | "translator",
+  blockMaps = true,
+  source = SOURCE,
+  tuning: TranslationOptions = {},
+) {
   const { bytes, entry } = assemble(source, { base: BigInt(BARE_RAM_BASE) });
   const m = new BareMachine({
     engine,
-    translation: { threshold: 0, missThreshold: 1, profileSteps: 0, discovery: "static" },
+    translation: { threshold: 0, missThreshold: 1, profileSteps: 0, discovery: "static", ...tuning },
   });
   if (!blockMaps) {
     // The arena's pool of block maps exhausted (1024 translated pages): no page gets one.
@@ -367,6 +431,66 @@ describe("WebAssembly backend: the dispatcher loop", () => {
     expect(s.steps).toBeGreaterThan(30_000);
     // Every transfer between the pages (2000 calls, 2000 returns) goes back to the hart's dispatcher.
     expect(s.hits).toBeGreaterThanOrEqual(4000);
+  });
+
+  it("evicts the oldest regions beyond maxBlocks, so every block keeps a table slot", () => {
+    const ref = run("interpreter", true, MANY_BLOCKS);
+    const t = run("translator", true, MANY_BLOCKS, { maxBlocks: 256 });
+    expectSameRun(t, ref);
+    // The four rounds ended (pc on the final loop) with every call's result summed in s1 (x9).
+    expect(ref.x[18]).not.toBe(0);
+    const s = t.stats!;
+    expect(s.steps).toBeGreaterThan(30_000);
+    expect(s.evictions).toBeGreaterThan(0);
+    expect(s.blocks).toBeGreaterThan(2 * 256);
+    // Every live region is WebAssembly (none left to JavaScript), within the limit.
+    const translator = t.translator as unknown as {
+      backend: string;
+      maxBlocks: number;
+      liveBlocks: number;
+      regions: ({ live: boolean; wasm: boolean; next: unknown } | null)[];
+    };
+    expect(translator.backend).toBe("wasm");
+    expect(translator.maxBlocks).toBe(256);
+    expect(translator.liveBlocks).toBeLessThanOrEqual(256);
+    let live = 0;
+    for (const head of translator.regions) {
+      for (let r = head; r !== null; r = r.next as typeof head) {
+        expect(r.wasm).toBe(true);
+        live++;
+      }
+    }
+    expect(live).toBeGreaterThan(0);
+  });
+
+  it("evicts the oldest regions beyond capacity, with the interpreter's results", () => {
+    const ref = run("interpreter", true, MANY_BLOCKS);
+    const t = run("translator", true, MANY_BLOCKS, { capacity: 400 });
+    expectSameRun(t, ref);
+    const s = t.stats!;
+    expect(s.evictions).toBeGreaterThan(0);
+    expect(s.instructions).toBeGreaterThan(2 * 400);
+    // At most the capacity, or the newest region alone (it is never evicted).
+    expect(t.translator!.size).toBeLessThanOrEqual(400 + 256);
+  });
+
+  it("lets a page's heat decay, so code run now and then stays interpreted", () => {
+    const ref = run("interpreter", true, RARE_CALLS);
+    // Hot after 1,024 interpreted steps (the loop's page at once, the other's after ~10 calls)...
+    const steady = run("translator", true, RARE_CALLS, { threshold: 1, heatHalfLife: 0 });
+    // ... unless its heat halves every 1,000 steps: ~100 steps each 5,000 never add up.
+    const decaying = run("translator", true, RARE_CALLS, { threshold: 1, heatHalfLife: 1000 });
+    expectSameRun(steady, ref);
+    expectSameRun(decaying, ref);
+    const pages = (t: ReturnType<typeof run>) =>
+      (t.translator as unknown as { regions: unknown[] }).regions.slice(0, 2).map((r) => r !== null);
+    expect(pages(steady)).toEqual([true, true]);
+    expect(pages(decaying)).toEqual([true, false]);
+  });
+
+  it("keeps a table slot for every block by default", () => {
+    const m = new BareMachine({ engine: "translator" });
+    expect((m.hart.translator as unknown as { maxBlocks: number }).maxBlocks).toBe(65_534);
   });
 
   it("reaches a function's new code after it is rewritten between chained calls", () => {

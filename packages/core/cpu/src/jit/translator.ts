@@ -81,6 +81,13 @@ export interface TranslationOptions {
    * compiled it).
    */
   readonly threshold?: number;
+  /**
+   * Guest steps (translated or interpreted) over which a page's heat
+   * halves, so a page gets hot by running often lately; 0 never decays.
+   * Default {@link WASM_HEAT_EPOCH_STEPS} with the WebAssembly backend, 0
+   * with the JavaScript one.
+   */
+  readonly heatHalfLife?: number;
   /** Entries at one untranslated offset of a translated page before it is profiled again. Default 16. */
   readonly missThreshold?: number;
   /**
@@ -98,6 +105,14 @@ export interface TranslationOptions {
   readonly discovery?: "executed" | "static";
   /** Most translated guest instructions kept; the oldest regions are evicted beyond it. Default 2^20. */
   readonly capacity?: number;
+  /**
+   * Most translated blocks kept; the oldest regions are evicted beyond it,
+   * as beyond `capacity`. The WebAssembly backend gives each block a slot
+   * in a function table of 65,535 (`ARENA_BLOCK_SLOTS`, less the unused
+   * slot 0): its default and most. The JavaScript backend has no limit by
+   * default. At least 256, a region's most blocks.
+   */
+  readonly maxBlocks?: number;
   /**
    * The code generator: "wasm" (default where the hart has a WebAssembly
    * arena, see `allocateGuestMemory`) or "js". Without an arena, or where
@@ -244,7 +259,7 @@ export interface TranslationStats {
   chained: number;
   /** Pages whose translations were dropped because their bytes changed. */
   invalidations: number;
-  /** Regions evicted for capacity. */
+  /** Regions evicted for capacity (instructions or blocks, see TranslationOptions). */
   evictions: number;
   /** Full flushes (flush()). */
   flushes: number;
@@ -547,6 +562,8 @@ export class BlockTranslator {
   private readonly profiled: Float64Array;
   /** Most translated instructions kept. */
   readonly capacity: number;
+  /** Most translated blocks kept (see {@link TranslationOptions.maxBlocks}). */
+  readonly maxBlocks: number;
   /**
    * The strategy's translation context (0-31), part of the cache key with
    * the fetch mode: a VMM that runs its guest kernel and user code in the
@@ -565,6 +582,8 @@ export class BlockTranslator {
   private readonly fifo: Region[] = [];
   private fifoHead = 0;
   private live = 0;
+  /** Blocks of the live regions. */
+  private liveBlocks = 0;
   /** The factory's parameter names and values (fixed). */
   private readonly names: string[];
   private readonly values: unknown[];
@@ -650,8 +669,12 @@ export class BlockTranslator {
       }
     }
     const threshold = this.backend === "wasm" ? WASM_HOT_THRESHOLD : DEFAULT_HOT_THRESHOLD;
-    this.heatEpochSteps = this.backend === "wasm" ? WASM_HEAT_EPOCH_STEPS : Number.POSITIVE_INFINITY;
+    const halfLife = options.heatHalfLife ?? (this.backend === "wasm" ? WASM_HEAT_EPOCH_STEPS : 0);
+    this.heatEpochSteps = halfLife > 0 ? halfLife : Number.POSITIVE_INFINITY;
     this.threshold = Math.max(0, Math.min(0xffff, options.threshold ?? threshold));
+    // A table slot per block (slot 0 is never used); a full table would leave regions to JavaScript.
+    const slots = this.backend === "wasm" ? host.wasm!.slots - 1 : Number.POSITIVE_INFINITY;
+    this.maxBlocks = Math.max(WASM_REGION_INSNS, Math.min(slots, options.maxBlocks ?? slots));
   }
 
   /** The code generator in use. */
@@ -999,6 +1022,7 @@ export class BlockTranslator {
     r.live = false;
     this.wasmBackend?.release(r);
     this.live -= r.instructions;
+    this.liveBlocks -= r.blocks.length;
   }
 
   /** Unmark the block starts of region `r` that no other live region of its page still has. */
@@ -1051,11 +1075,14 @@ export class BlockTranslator {
       budget -= b.count;
       r.instructions += b.count;
       this.live += b.count;
+      this.liveBlocks++;
       this.blocks++;
       this.instructions += b.count;
       for (const s of b.succ) if (!byOff.has(s)) work.push(s);
     }
     if (r.blocks.length > 0) {
+      // Room first: the WebAssembly backend needs a free table slot for each of its blocks.
+      this.evict();
       this.compile(r);
       for (const b of r.blocks) host.mark(r.page, b.off >>> 1, 1);
       this.syncDirectory(r.page);
@@ -1065,12 +1092,14 @@ export class BlockTranslator {
       this.unlink(r);
       this.syncDirectory(r.page);
     }
-    this.evict();
   }
 
-  /** Evict the oldest regions while over capacity (never the newest). */
+  /** Evict the oldest regions while over capacity or {@link maxBlocks} (never the newest). */
   private evict(): void {
-    while (this.live > this.capacity && this.fifoHead < this.fifo.length - 1) {
+    while (
+      (this.live > this.capacity || this.liveBlocks > this.maxBlocks) &&
+      this.fifoHead < this.fifo.length - 1
+    ) {
       const r = this.fifo[this.fifoHead++]!;
       if (!r.live) continue;
       this.retire(r);
