@@ -287,6 +287,20 @@ rare:
   ret
 `;
 
+// A loop of ~600 instructions on one page: a profile of it builds three regions (256 at most each).
+const BIG_LOOP = `
+_start:
+  li s0, 200
+  li a0, 0
+  li a1, 0
+1:
+${Array.from({ length: 150 }, (_, i) => `  addi a0, a0, ${i + 1}\n  xor a1, a1, a0\n  slli a2, a1, 1\n  add a1, a1, a2`).join("\n")}
+  addi s0, s0, -1
+  bnez s0, 1b
+2:
+  j 2b
+`;
+
 function run(
   engine: "interpreter" | "translator",
   blockMaps = true,
@@ -486,6 +500,24 @@ describe("WebAssembly backend: the dispatcher loop", () => {
       (t.translator as unknown as { regions: unknown[] }).regions.slice(0, 2).map((r) => r !== null);
     expect(pages(steady)).toEqual([true, true]);
     expect(pages(decaying)).toEqual([true, false]);
+  });
+
+  it("keeps every live region findable when building one evicts the page's first", () => {
+    const ref = run("interpreter", true, BIG_LOOP);
+    // Profiled (not static): the profile's hot code needs three regions, and a capacity of 300
+    // instructions evicts the first while the second is built.
+    const tuning = { profileSteps: 24_000, discovery: "executed" as const, capacity: 300 };
+    const t = run("translator", true, BIG_LOOP, tuning);
+    expectSameRun(t, ref);
+    type Region = { live: boolean; page: number; next: Region | null };
+    const translator = t.translator as unknown as { fifo: Region[]; regions: (Region | null)[] };
+    expect(t.stats!.evictions).toBeGreaterThan(0);
+    for (const r of translator.fifo) {
+      if (!r.live) continue;
+      let found = false;
+      for (let q = translator.regions[r.page] ?? null; q !== null && !found; q = q.next) found = q === r;
+      expect(found).toBe(true);
+    }
   });
 
   it("keeps a table slot for every block by default", () => {

@@ -895,7 +895,6 @@ export class BlockTranslator {
     let rest = roots;
     while (rest.length > 0 && count < MAX_REGIONS_PER_PAGE) {
       const r = this.newRegion(page, ctx, head);
-      head ??= r;
       this.build(
         r,
         rest.map((slot) => slot << 1),
@@ -905,6 +904,10 @@ export class BlockTranslator {
       count++;
       if (!r.live) break;
       rest = rest.filter((slot) => covered[slot] === 0);
+      // Building may have evicted the page's first region (the oldest): the next one follows
+      // whichever heads the chain now, else it would hang off a region no lookup reaches.
+      head = this.regions[page];
+      while (head !== null && head.ctx !== ctx) head = head.next;
     }
   }
 
