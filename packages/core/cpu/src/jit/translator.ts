@@ -883,17 +883,16 @@ export class BlockTranslator {
     roots.sort((a, b) => counts[b]! - counts[a]!);
     const include = (o: number): boolean => counts[o >>> 1]! >= min;
     this.backoff[page] = 0;
-    let head: Region | null = null;
     let count = 0;
-    for (let r = this.regions[page]; r !== null; r = r.next) {
-      if (r.ctx !== ctx) continue;
-      head ??= r;
-      count++;
-    }
+    for (let r = this.regions[page]; r !== null; r = r.next) if (r.ctx === ctx) count++;
     // As many regions as the hot code needs (a page of unrolled code is more than one region).
     const covered = new Uint8Array(2048);
     let rest = roots;
     while (rest.length > 0 && count < MAX_REGIONS_PER_PAGE) {
+      // After the page's first region of ctx as it is now: building the one before may have
+      // evicted the old first (the oldest), and one linked after it no lookup would reach.
+      let head = this.regions[page];
+      while (head !== null && head.ctx !== ctx) head = head.next;
       const r = this.newRegion(page, ctx, head);
       this.build(
         r,
@@ -904,10 +903,6 @@ export class BlockTranslator {
       count++;
       if (!r.live) break;
       rest = rest.filter((slot) => covered[slot] === 0);
-      // Building may have evicted the page's first region (the oldest): the next one follows
-      // whichever heads the chain now, else it would hang off a region no lookup reaches.
-      head = this.regions[page];
-      while (head !== null && head.ctx !== ctx) head = head.next;
     }
   }
 
